@@ -81,7 +81,7 @@ ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesyste
 
 std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& stem) {
   std::vector<std::string> names = {stem, stem + ".gz"};
-  const size_t dash = stem.rfind('-');
+  const size_t dash = stem.find("-idx");
   if (dash != std::string::npos) {
     std::string dotted = stem;
     dotted[dash] = '.';

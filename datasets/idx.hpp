@@ -27,7 +27,7 @@ std::vector<uint8_t> encode_idx(const std::vector<uint32_t>& dims, const std::ve
 ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels, int num_classes);
 
 // Find `stem` (e.g. "train-images-idx3-ubyte") in `dir` as stem, stem.gz or with '.' in place of the
-// last '-' ("train-images.idx3-ubyte"); errors list every name tried.
+// '-' before "idx" ("train-images.idx3-ubyte"); errors list every name tried.
 std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& stem);
 
 }  // namespace sparse::data

@@ -140,10 +140,13 @@ Dataset load_dataset(const DatasetOptions& o) {
   size_t val_n = 0;
   switch (base.format) {
     case Format::Idx: {
-      train_all = load_idx_pair(find_idx_file(d.dir, "train-images-idx3-ubyte"), find_idx_file(d.dir, "train-labels-idx1-ubyte"),
-                                base.classes);
-      d.test = load_idx_pair(find_idx_file(d.dir, "t10k-images-idx3-ubyte"), find_idx_file(d.dir, "t10k-labels-idx1-ubyte"),
-                             base.classes);
+      // Looked up one by one so that the first missing file is the one reported.
+      const auto train_images = find_idx_file(d.dir, "train-images-idx3-ubyte");
+      const auto train_labels = find_idx_file(d.dir, "train-labels-idx1-ubyte");
+      const auto test_images = find_idx_file(d.dir, "t10k-images-idx3-ubyte");
+      const auto test_labels = find_idx_file(d.dir, "t10k-labels-idx1-ubyte");
+      train_all = load_idx_pair(train_images, train_labels, base.classes);
+      d.test = load_idx_pair(test_images, test_labels, base.classes);
       SPARSE_CHECK(d.test.shape == train_all.shape, "dataset '" << p.name << "': test images are " << d.test.shape.height << "x"
                                                                 << d.test.shape.width << ", training images "
                                                                 << train_all.shape.height << "x" << train_all.shape.width);
