@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -39,7 +40,8 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& compressed, const std::s
   if (compressed.size() >= 18) {
     const uint8_t* t = compressed.data() + compressed.size() - 4;
     const size_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (static_cast<size_t>(t[3]) << 24);
-    if (isize > 0) guess = isize;
+    // Deflate expands at most ~1032:1, so a trailer claiming more is not trusted for the allocation.
+    if (isize > 0) guess = std::min(isize, compressed.size() * 1032 + 1024);
   }
   out.resize(guess + 1);
   zs.next_in = const_cast<Bytef*>(compressed.data());

@@ -1,0 +1,344 @@
+// SqliteStore implementation (see sqlite_store.hpp for the schema and invariants).
+#include "host/store/sqlite_store.hpp"
+
+#include <zlib.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "host/core/error.hpp"
+#include "sparse/version.hpp"
+
+namespace sparse::store {
+
+const char* to_string(TrialState s) {
+  switch (s) {
+    case TrialState::Queued: return "queued";
+    case TrialState::Running: return "running";
+    case TrialState::Done: return "done";
+    case TrialState::Failed: return "failed";
+  }
+  return "?";
+}
+
+TrialState trial_state_from_string(const std::string& s) {
+  if (s == "queued") return TrialState::Queued;
+  if (s == "running") return TrialState::Running;
+  if (s == "done") return TrialState::Done;
+  if (s == "failed") return TrialState::Failed;
+  SPARSE_FAIL("unknown trial state '" << s << "', expected queued, running, done or failed");
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+
+constexpr const char* kTrialColumns =
+    "id, search_id, stage, reference_id, config, morphs, proposal, state, device, attempts, created_at, started_at, "
+    "finished_at, heartbeat_at, epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, wm6_bytes, nonzeros, metrics, "
+    "error";
+
+}  // namespace
+
+namespace {
+
+const std::string& existing_or_new(const std::string& path, bool create) {
+  SPARSE_CHECK(create || std::filesystem::exists(path),
+               "store '" << path << "' does not exist (start a search with --store to create it)");
+  return path;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, bool create) : db_(existing_or_new(path, create), create) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The first statement reads the header: a foreign file fails here with "file is not a database".
+  auto check = db_.prepare("PRAGMA quick_check");
+  std::string verdict;
+  while (check.step()) verdict += (verdict.empty() ? "" : "; ") + check.text(0);
+  SPARSE_CHECK(verdict == "ok", "store '" << path << "' is corrupt: integrity check says: " << verdict.substr(0, 300));
+  db_.exec("PRAGMA journal_mode=WAL");
+  db_.exec("PRAGMA foreign_keys=ON");
+  db_.exec("PRAGMA synchronous=NORMAL");
+  auto has_meta = db_.prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'");
+  has_meta.step();
+  const bool exists = has_meta.int64(0) > 0;
+  has_meta.run();
+  if (!exists) {
+    auto tables = db_.prepare("SELECT count(*) FROM sqlite_master");
+    tables.step();
+    const int64_t n = tables.int64(0);
+    tables.run();
+    SPARSE_CHECK(n == 0, "store '" << path << "' is a SQLite database but not a SpArSe trial store (no 'meta' table)");
+    create_schema();
+  }
+  check_schema();
+}
+
+void SqliteStore::create_schema() {
+  Transaction t(db_);
+  db_.exec(R"SQL(
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE searches(
+      id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, objectives TEXT NOT NULL, seed INTEGER NOT NULL,
+      budgets TEXT NOT NULL, settings TEXT NOT NULL, created_at REAL NOT NULL);
+    CREATE TABLE trials(
+      id INTEGER PRIMARY KEY, search_id INTEGER NOT NULL REFERENCES searches(id), stage INTEGER NOT NULL,
+      reference_id INTEGER REFERENCES trials(id), config TEXT NOT NULL, morphs TEXT NOT NULL, proposal TEXT NOT NULL,
+      state TEXT NOT NULL CHECK(state IN ('queued', 'running', 'done', 'failed')), device TEXT NOT NULL DEFAULT '',
+      attempts INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, started_at REAL, finished_at REAL,
+      heartbeat_at REAL, epochs INTEGER NOT NULL DEFAULT 0, val_acc REAL, test_acc REAL, int8_acc REAL,
+      ms_bytes INTEGER, wm5_bytes INTEGER, wm6_bytes INTEGER, nonzeros INTEGER, metrics TEXT NOT NULL DEFAULT '{}',
+      error TEXT NOT NULL DEFAULT '');
+    CREATE INDEX trials_by_state ON trials(search_id, state, id);
+    CREATE TABLE phi(
+      trial_id INTEGER PRIMARY KEY REFERENCES trials(id), raw_bytes INTEGER NOT NULL, crc32 INTEGER NOT NULL,
+      data BLOB NOT NULL);
+  )SQL");
+  auto ins = db_.prepare("INSERT INTO meta(key, value) VALUES (?, ?)");
+  ins.bind(1, std::string("schema_version")).bind(2, std::to_string(kSchemaVersion)).run();
+  ins.bind(1, std::string("engine_version")).bind(2, std::string(kVersion)).run();
+  ins.bind(1, std::string("created_at")).bind(2, std::to_string(unix_now())).run();
+  t.commit();
+}
+
+int SqliteStore::schema_version() {
+  auto s = db_.prepare("SELECT value FROM meta WHERE key='schema_version'");
+  SPARSE_CHECK(s.step(), "store '" << db_.path() << "' has no schema_version in its meta table");
+  const std::string v = s.text(0);
+  s.run();
+  try {
+    return std::stoi(v);
+  } catch (const std::exception&) {
+    SPARSE_FAIL("store '" << db_.path() << "': schema_version '" << v << "' is not a number");
+  }
+}
+
+void SqliteStore::check_schema() {
+  const int v = schema_version();
+  SPARSE_CHECK(v >= 1 && v <= kSchemaVersion, "store '" << db_.path() << "' has schema version " << v
+                                                        << ", this engine reads versions 1 to " << kSchemaVersion);
+  for (const char* table : {"searches", "trials", "phi"}) {
+    auto s = db_.prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?");
+    s.bind(1, std::string(table));
+    s.step();
+    const bool ok = s.int64(0) == 1;
+    s.run();
+    SPARSE_CHECK(ok, "store '" << db_.path() << "' is missing its '" << table << "' table");
+  }
+}
+
+nlohmann::json SqliteStore::parse_json(const std::string& text, const std::string& where) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    SPARSE_FAIL("store '" << db_.path() << "': " << where << " is not valid JSON (" << e.what() << ")");
+  }
+}
+
+int64_t SqliteStore::create_search(const SearchRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare(
+      "INSERT INTO searches(dataset, objectives, seed, budgets, settings, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+  s.bind(1, r.dataset).bind(2, r.objectives).bind(3, static_cast<int64_t>(r.seed));
+  s.bind(4, (r.budgets.is_null() ? nlohmann::json::object() : r.budgets).dump());
+  s.bind(5, (r.settings.is_null() ? nlohmann::json::object() : r.settings).dump()).bind(6, unix_now());
+  s.run();
+  return db_.last_insert_id();
+}
+
+SearchRecord SqliteStore::get_search(int64_t search_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare("SELECT id, dataset, objectives, seed, budgets, settings, created_at FROM searches WHERE id=?");
+  s.bind(1, search_id);
+  SPARSE_CHECK(s.step(), "store '" << db_.path() << "' has no search " << search_id);
+  SearchRecord r;
+  r.id = s.int64(0);
+  r.dataset = s.text(1);
+  r.objectives = s.text(2);
+  r.seed = static_cast<uint64_t>(s.int64(3));
+  r.budgets = parse_json(s.text(4), "search " + std::to_string(r.id) + " budgets");
+  r.settings = parse_json(s.text(5), "search " + std::to_string(r.id) + " settings");
+  r.created_at = s.real(6);
+  s.run();
+  return r;
+}
+
+std::vector<SearchRecord> SqliteStore::list_searches() {
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto s = db_.prepare("SELECT id FROM searches ORDER BY id");
+    while (s.step()) ids.push_back(s.int64(0));
+  }
+  std::vector<SearchRecord> out;
+  for (int64_t id : ids) out.push_back(get_search(id));
+  return out;
+}
+
+int64_t SqliteStore::add_trial(const TrialRecord& t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare(
+      "INSERT INTO trials(search_id, stage, reference_id, config, morphs, proposal, state, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)");
+  s.bind(1, t.search_id).bind(2, static_cast<int64_t>(t.stage)).bind(3, t.reference_id).bind(4, t.config.dump());
+  s.bind(5, (t.morphs.is_null() ? nlohmann::json::array() : t.morphs).dump());
+  s.bind(6, (t.proposal.is_null() ? nlohmann::json::object() : t.proposal).dump()).bind(7, unix_now());
+  s.run();
+  return db_.last_insert_id();
+}
+
+TrialRecord SqliteStore::read_trial(Statement& s) {
+  TrialRecord t;
+  t.id = s.int64(0);
+  const std::string where = "trial " + std::to_string(t.id);
+  t.search_id = s.int64(1);
+  t.stage = static_cast<int>(s.int64(2));
+  t.reference_id = s.opt_int64(3);
+  t.config = parse_json(s.text(4), where + " config");
+  t.morphs = parse_json(s.text(5), where + " morphs");
+  t.proposal = parse_json(s.text(6), where + " proposal");
+  t.state = trial_state_from_string(s.text(7));
+  t.device = s.text(8);
+  t.attempts = static_cast<int>(s.int64(9));
+  t.created_at = s.real(10);
+  t.started_at = s.real(11);
+  t.finished_at = s.real(12);
+  t.heartbeat_at = s.real(13);
+  t.epochs = static_cast<int>(s.int64(14));
+  t.val_acc = s.opt_real(15);
+  t.test_acc = s.opt_real(16);
+  t.int8_acc = s.opt_real(17);
+  t.ms_bytes = s.opt_int64(18);
+  t.wm5_bytes = s.opt_int64(19);
+  t.wm6_bytes = s.opt_int64(20);
+  t.nonzeros = s.opt_int64(21);
+  t.metrics = parse_json(s.text(22), where + " metrics");
+  t.error = s.text(23);
+  return t;
+}
+
+TrialRecord SqliteStore::get_trial(int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare(std::string("SELECT ") + kTrialColumns + " FROM trials WHERE id=?");
+  s.bind(1, trial_id);
+  SPARSE_CHECK(s.step(), "store '" << db_.path() << "' has no trial " << trial_id);
+  TrialRecord t = read_trial(s);
+  s.run();
+  return t;
+}
+
+std::vector<TrialRecord> SqliteStore::list_trials(int64_t search_id, std::optional<TrialState> state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare(std::string("SELECT ") + kTrialColumns + " FROM trials WHERE search_id=? " +
+                       (state ? "AND state=? " : "") + "ORDER BY id");
+  s.bind(1, search_id);
+  if (state) s.bind(2, std::string(to_string(*state)));
+  std::vector<TrialRecord> out;
+  while (s.step()) out.push_back(read_trial(s));
+  return out;
+}
+
+std::optional<TrialRecord> SqliteStore::claim_next(int64_t search_id, const std::string& device) {
+  int64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction t(db_);
+    auto pick = db_.prepare("SELECT id FROM trials WHERE search_id=? AND state='queued' ORDER BY id LIMIT 1");
+    pick.bind(1, search_id);
+    if (!pick.step()) return std::nullopt;
+    id = pick.int64(0);
+    pick.run();
+    const double now = unix_now();
+    auto up = db_.prepare(
+        "UPDATE trials SET state='running', device=?, started_at=?, heartbeat_at=?, attempts=attempts+1 WHERE id=?");
+    up.bind(1, device).bind(2, now).bind(3, now).bind(4, id).run();
+    t.commit();
+  }
+  return get_trial(id);
+}
+
+void SqliteStore::require_trial_state(int64_t trial_id, TrialState expected, const char* action) {
+  auto s = db_.prepare("SELECT state FROM trials WHERE id=?");
+  s.bind(1, trial_id);
+  SPARSE_CHECK(s.step(), "store '" << db_.path() << "' has no trial " << trial_id);
+  const std::string state = s.text(0);
+  s.run();
+  SPARSE_CHECK(state == to_string(expected), "cannot " << action << " trial " << trial_id << ": it is " << state
+                                                       << ", expected " << to_string(expected));
+}
+
+void SqliteStore::heartbeat(int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare("UPDATE trials SET heartbeat_at=? WHERE id=? AND state='running'");
+  s.bind(1, unix_now()).bind(2, trial_id).run();
+}
+
+void SqliteStore::finish(int64_t trial_id, const TrialResult& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction t(db_);
+  require_trial_state(trial_id, TrialState::Running, "finish");
+  auto s = db_.prepare(
+      "UPDATE trials SET state='done', finished_at=?, epochs=?, val_acc=?, test_acc=?, int8_acc=?, ms_bytes=?, "
+      "wm5_bytes=?, wm6_bytes=?, nonzeros=?, metrics=?, error='' WHERE id=?");
+  s.bind(1, unix_now()).bind(2, static_cast<int64_t>(r.epochs)).bind(3, r.val_acc).bind(4, r.test_acc);
+  s.bind(5, r.int8_acc).bind(6, r.ms_bytes).bind(7, r.wm5_bytes).bind(8, r.wm6_bytes).bind(9, r.nonzeros);
+  s.bind(10, r.metrics.dump()).bind(11, trial_id).run();
+  t.commit();
+}
+
+void SqliteStore::fail(int64_t trial_id, const std::string& reason, const nlohmann::json& metrics) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare("UPDATE trials SET state='failed', finished_at=?, error=?, metrics=? WHERE id=?");
+  s.bind(1, unix_now()).bind(2, reason).bind(3, (metrics.is_null() ? nlohmann::json::object() : metrics).dump());
+  s.bind(4, trial_id).run();
+  SPARSE_CHECK(db_.changes() == 1, "store '" << db_.path() << "' has no trial " << trial_id);
+}
+
+int SqliteStore::requeue_stale(int64_t search_id, double stale_seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare(
+      "UPDATE trials SET state='queued', device='' WHERE search_id=? AND state='running' AND "
+      "(heartbeat_at IS NULL OR heartbeat_at < ?)");
+  s.bind(1, search_id).bind(2, unix_now() - stale_seconds).run();
+  return db_.changes();
+}
+
+void SqliteStore::put_phi(int64_t trial_id, const std::vector<uint8_t>& phi) {
+  uLongf size = compressBound(static_cast<uLong>(phi.size()));
+  std::vector<uint8_t> packed(size);
+  SPARSE_CHECK(compress2(packed.data(), &size, phi.data(), static_cast<uLong>(phi.size()), 6) == Z_OK,
+               "cannot compress φ of trial " << trial_id);
+  packed.resize(size);
+  const uint32_t crc = static_cast<uint32_t>(crc32(0L, phi.data(), static_cast<uInt>(phi.size())));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare("INSERT OR REPLACE INTO phi(trial_id, raw_bytes, crc32, data) VALUES (?, ?, ?, ?)");
+  s.bind(1, trial_id).bind(2, static_cast<int64_t>(phi.size())).bind(3, static_cast<int64_t>(crc)).bind_blob(4, packed);
+  s.run();
+}
+
+std::optional<std::vector<uint8_t>> SqliteStore::get_phi(int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare("SELECT raw_bytes, crc32, data FROM phi WHERE trial_id=?");
+  s.bind(1, trial_id);
+  if (!s.step()) return std::nullopt;
+  const int64_t raw = s.int64(0);
+  const uint32_t crc = static_cast<uint32_t>(s.int64(1));
+  const std::vector<uint8_t> packed = s.blob(2);
+  s.run();
+  SPARSE_CHECK(raw >= 0 && raw < (int64_t(1) << 34), "store '" << db_.path() << "': φ of trial " << trial_id
+                                                               << " claims " << raw << " bytes");
+  std::vector<uint8_t> out(static_cast<size_t>(raw));
+  uLongf size = static_cast<uLongf>(raw);
+  const int rc = uncompress(out.data(), &size, packed.data(), static_cast<uLong>(packed.size()));
+  SPARSE_CHECK(rc == Z_OK && size == static_cast<uLongf>(raw),
+               "store '" << db_.path() << "': φ of trial " << trial_id << " is corrupt (cannot inflate "
+                         << packed.size() << " bytes to " << raw << ")");
+  SPARSE_CHECK(static_cast<uint32_t>(crc32(0L, out.data(), static_cast<uInt>(out.size()))) == crc,
+               "store '" << db_.path() << "': φ of trial " << trial_id << " is corrupt (CRC-32 mismatch)");
+  return out;
+}
+
+}  // namespace sparse::store

@@ -1,0 +1,61 @@
+// SqliteStore: the trial store in one SQLite file (WAL mode), shared safely by threads and processes.
+//
+// Schema version 1 (meta.schema_version):
+//   meta(key, value)                       schema_version, engine_version, created_at
+//   searches(id, dataset, objectives, seed, budgets JSON, settings JSON, created_at)
+//   trials(id, search_id, stage, reference_id, config JSON, morphs JSON, proposal JSON,
+//          state ∈ {queued, running, done, failed}, device, attempts,
+//          created_at, started_at, finished_at, heartbeat_at (Unix seconds),
+//          epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, wm6_bytes, nonzeros,
+//          metrics JSON (per-layer details, timings), error)
+//   phi(trial_id, raw_bytes, crc32, data)  φ zlib-compressed, CRC-32 of the raw bytes
+// Opening checks the file is a SQLite database, runs PRAGMA quick_check, and refuses a schema version
+// newer than this engine's, so a corrupt or foreign file is an error, never silently overwritten.
+#pragma once
+#include <mutex>
+#include <string>
+
+#include "host/store/sqlite_db.hpp"
+#include "host/store/trial_store.hpp"
+
+namespace sparse::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+class SqliteStore final : public TrialStore {
+ public:
+  // Opens `path`; creates a new store there when `create` and the file does not exist.
+  SqliteStore(const std::string& path, bool create);
+
+  int64_t create_search(const SearchRecord& search) override;
+  SearchRecord get_search(int64_t search_id) override;
+  std::vector<SearchRecord> list_searches() override;
+  int64_t add_trial(const TrialRecord& trial) override;
+  std::optional<TrialRecord> claim_next(int64_t search_id, const std::string& device) override;
+  void heartbeat(int64_t trial_id) override;
+  void finish(int64_t trial_id, const TrialResult& result) override;
+  void fail(int64_t trial_id, const std::string& reason,
+            const nlohmann::json& metrics = nlohmann::json::object()) override;
+  int requeue_stale(int64_t search_id, double stale_seconds) override;
+  TrialRecord get_trial(int64_t trial_id) override;
+  std::vector<TrialRecord> list_trials(int64_t search_id, std::optional<TrialState> state = std::nullopt) override;
+  void put_phi(int64_t trial_id, const std::vector<uint8_t>& phi) override;
+  std::optional<std::vector<uint8_t>> get_phi(int64_t trial_id) override;
+
+  int schema_version();
+
+ private:
+  void create_schema();
+  void check_schema();
+  TrialRecord read_trial(Statement& s);
+  nlohmann::json parse_json(const std::string& text, const std::string& where);
+  void require_trial_state(int64_t trial_id, TrialState expected, const char* action);
+
+  std::mutex mu_;
+  Database db_;
+};
+
+// Seconds since the Unix epoch (the store's clock).
+double unix_now();
+
+}  // namespace sparse::store

@@ -1,0 +1,52 @@
+// Trial and search records as the store keeps them; configs, morphs, metrics and proposals are JSON.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace sparse::store {
+
+enum class TrialState { Queued, Running, Done, Failed };
+const char* to_string(TrialState s);
+TrialState trial_state_from_string(const std::string& s);  // throws on an unknown name
+
+struct SearchRecord {
+  int64_t id = 0;
+  std::string dataset;
+  std::string objectives;   // e.g. "acc,ms,wm5"
+  uint64_t seed = 0;
+  nlohmann::json budgets;   // {"max_ms_bytes": 2048, ...}
+  nlohmann::json settings;  // everything else needed to resume (stages, ρ_m, epochs, devices, ...)
+  double created_at = 0;    // Unix seconds
+};
+
+struct TrialRecord {
+  int64_t id = 0;
+  int64_t search_id = 0;
+  int stage = 0;                       // 0 = initial random, 1..3 = the paper's stages (§3.5)
+  std::optional<int64_t> reference_id;  // trial whose φ is inherited (a morph), none for a random config
+  nlohmann::json config;               // Config Ω
+  nlohmann::json morphs;               // morphs applied to the reference's config (array of names)
+  nlohmann::json proposal;             // optimizer's choice: λ, sampled objective values
+  TrialState state = TrialState::Queued;
+  std::string device;                  // "cpu:0", "cuda:1", ...
+  int attempts = 0;                    // times the trial was claimed (re-queues after a crash add one)
+  double created_at = 0, started_at = 0, finished_at = 0, heartbeat_at = 0;
+  int epochs = 0;
+  std::optional<double> val_acc, test_acc, int8_acc;
+  std::optional<int64_t> ms_bytes, wm5_bytes, wm6_bytes, nonzeros;
+  nlohmann::json metrics;              // per-layer details, timings, anything else
+  std::string error;                   // why a failed trial failed
+};
+
+// What a finished trial reports.
+struct TrialResult {
+  int epochs = 0;
+  std::optional<double> val_acc, test_acc, int8_acc;
+  std::optional<int64_t> ms_bytes, wm5_bytes, wm6_bytes, nonzeros;
+  nlohmann::json metrics = nlohmann::json::object();
+};
+
+}  // namespace sparse::store
