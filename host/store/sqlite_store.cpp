@@ -297,6 +297,15 @@ void SqliteStore::fail(int64_t trial_id, const std::string& reason, const nlohma
   SPARSE_CHECK(db_.changes() == 1, "store '" << db_.path() << "' has no trial " << trial_id);
 }
 
+void SqliteStore::requeue(int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction t(db_);
+  require_trial_state(trial_id, TrialState::Running, "requeue");
+  auto s = db_.prepare("UPDATE trials SET state='queued', device='' WHERE id=?");
+  s.bind(1, trial_id).run();
+  t.commit();
+}
+
 int SqliteStore::requeue_stale(int64_t search_id, double stale_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   auto s = db_.prepare(

@@ -36,6 +36,7 @@ class SqliteStore final : public TrialStore {
   void finish(int64_t trial_id, const TrialResult& result) override;
   void fail(int64_t trial_id, const std::string& reason,
             const nlohmann::json& metrics = nlohmann::json::object()) override;
+  void requeue(int64_t trial_id) override;
   int requeue_stale(int64_t search_id, double stale_seconds) override;
   TrialRecord get_trial(int64_t trial_id) override;
   std::vector<TrialRecord> list_trials(int64_t search_id, std::optional<TrialState> state = std::nullopt) override;

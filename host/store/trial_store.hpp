@@ -27,6 +27,8 @@ class TrialStore {
   virtual void heartbeat(int64_t trial_id) = 0;
   virtual void finish(int64_t trial_id, const TrialResult& result) = 0;
   virtual void fail(int64_t trial_id, const std::string& reason, const nlohmann::json& metrics = nlohmann::json::object()) = 0;
+  // Put a running trial back in the queue (its device failed, not the trial).
+  virtual void requeue(int64_t trial_id) = 0;
   // Running trials whose heartbeat is older than `stale_seconds` go back to queued; returns how many.
   virtual int requeue_stale(int64_t search_id, double stale_seconds) = 0;
 

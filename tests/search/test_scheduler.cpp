@@ -1,0 +1,203 @@
+// Scheduler and device planning: every proposal runs once, errors fail only their trial, a failing device
+// is retired and its trial re-run elsewhere, heartbeats advance during long trials, stop ends the search.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "host/search/scheduler.hpp"
+#include "host/store/sqlite_store.hpp"
+#include "tests/common/temp_dir.hpp"
+
+using namespace sparse;
+using namespace sparse::search;
+using sparse::test::TempDir;
+
+namespace {
+
+std::vector<DeviceSlot> cpu_slots(int n) {
+  std::vector<DeviceSlot> s;
+  for (int i = 0; i < n; ++i) s.push_back({"cpu:" + std::to_string(i), false, i, 1});
+  return s;
+}
+
+// Proposes one trial per call until `total` exist, config {"x": index}.
+Proposer counting_proposer(int total) {
+  return [total](store::TrialStore& s, int64_t search) {
+    const auto n = static_cast<int>(s.list_trials(search).size());
+    if (n >= total) return false;
+    store::TrialRecord t;
+    t.search_id = search;
+    t.config = {{"x", n}};
+    s.add_trial(t);
+    return true;
+  };
+}
+
+int64_t new_search(store::TrialStore& s) {
+  store::SearchRecord r;
+  r.dataset = "synthetic";
+  r.objectives = "acc,ms";
+  return s.create_search(r);
+}
+
+}  // namespace
+
+TEST(Scheduler, RunsEveryProposalOnceAndRecordsFailures) {
+  TempDir d;
+  store::SqliteStore st((d / "s.db").string(), true);
+  const int64_t search = new_search(st);
+  std::atomic<int> calls{0};
+  TrialRunner runner = [&](const store::TrialRecord& t, const DeviceSlot&) {
+    ++calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    TrialOutcome o;
+    const int x = t.config["x"];
+    if (x % 5 == 3) {
+      o.error = "diverged at epoch 1, step " + std::to_string(x);
+      return o;
+    }
+    if (x == 7) throw std::runtime_error("bad config: kernel larger than input");
+    o.ok = true;
+    o.result.val_acc = 0.5 + x / 100.0;
+    o.phi = {static_cast<uint8_t>(x), 1, 2};
+    return o;
+  };
+  int ended = 0;
+  SchedulerOptions opt;
+  opt.on_trial_end = [&](const store::TrialRecord&, const DeviceSlot&) { ++ended; };
+  Scheduler sch(st, search, cpu_slots(3), runner, counting_proposer(20), opt);
+  const auto reports = sch.run();
+  EXPECT_EQ(calls.load(), 20);
+  EXPECT_EQ(ended, 20);
+  const auto all = st.list_trials(search);
+  ASSERT_EQ(all.size(), 20u);
+  int done = 0, failed = 0;
+  for (const auto& t : all) {
+    const int x = t.config["x"];
+    EXPECT_EQ(t.attempts, 1);
+    if (x % 5 == 3 || x == 7) {
+      EXPECT_EQ(t.state, store::TrialState::Failed) << x;
+      EXPECT_FALSE(t.error.empty());
+      ++failed;
+    } else {
+      EXPECT_EQ(t.state, store::TrialState::Done) << x;
+      EXPECT_DOUBLE_EQ(*t.val_acc, 0.5 + x / 100.0);
+      EXPECT_EQ((*st.get_phi(t.id))[0], x);
+      ++done;
+    }
+  }
+  EXPECT_EQ(st.get_trial(all[7].id).error, "bad config: kernel larger than input");
+  int rep_done = 0, rep_failed = 0;
+  for (const auto& r : reports) rep_done += r.done, rep_failed += r.failed;
+  EXPECT_EQ(rep_done, done);
+  EXPECT_EQ(rep_failed, failed);
+}
+
+TEST(Scheduler, FailingDeviceIsRetiredAndItsTrialRunsElsewhere) {
+  TempDir d;
+  store::SqliteStore st((d / "s.db").string(), true);
+  const int64_t search = new_search(st);
+  TrialRunner runner = [&](const store::TrialRecord&, const DeviceSlot& slot) {
+    if (slot.name == "cpu:1") throw DeviceFailure("cudaErrorMemoryAllocation: out of memory on cuda:1");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    TrialOutcome o;
+    o.ok = true;
+    return o;
+  };
+  Scheduler sch(st, search, cpu_slots(2), runner, counting_proposer(6));
+  const auto reports = sch.run();
+  EXPECT_EQ(st.list_trials(search, store::TrialState::Done).size(), 6u);
+  EXPECT_NE(reports[1].device_failure.find("out of memory"), std::string::npos);
+  EXPECT_EQ(reports[1].done, 0);
+  EXPECT_EQ(reports[0].done, 6);
+  int retried = 0;
+  for (const auto& t : st.list_trials(search)) {
+    EXPECT_EQ(t.device, "cpu:0");
+    retried += t.attempts == 2;
+  }
+  EXPECT_LE(retried, 1);
+}
+
+TEST(Scheduler, HeartbeatAdvancesDuringALongTrial) {
+  TempDir d;
+  store::SqliteStore st((d / "s.db").string(), true);
+  const int64_t search = new_search(st);
+  double beat_seen = 0, started = 0;
+  TrialRunner runner = [&](const store::TrialRecord& t, const DeviceSlot&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    const auto now = st.get_trial(t.id);
+    beat_seen = now.heartbeat_at;
+    started = now.started_at;
+    TrialOutcome o;
+    o.ok = true;
+    return o;
+  };
+  SchedulerOptions opt;
+  opt.heartbeat_seconds = 0.05;
+  Scheduler(st, search, cpu_slots(1), runner, counting_proposer(1), opt).run();
+  EXPECT_GT(beat_seen, started + 0.1);
+}
+
+TEST(Scheduler, StopFlagEndsTheSearch) {
+  TempDir d;
+  store::SqliteStore st((d / "s.db").string(), true);
+  const int64_t search = new_search(st);
+  std::atomic<bool> stop{false};
+  std::atomic<int> n{0};
+  TrialRunner runner = [&](const store::TrialRecord&, const DeviceSlot&) {
+    if (++n == 4) stop = true;
+    TrialOutcome o;
+    o.ok = true;
+    return o;
+  };
+  SchedulerOptions opt;
+  opt.stop = &stop;
+  Scheduler(st, search, cpu_slots(1), runner, counting_proposer(1000), opt).run();
+  EXPECT_EQ(n.load(), 4);
+}
+
+TEST(DevicePlan, DefaultsAndErrors) {
+  cuda::DeviceQuery none;
+  none.unavailable_reason = "no driver";
+  cuda::DeviceQuery two;
+  two.built_with_cuda = true;
+  two.devices.resize(2);
+  auto s = plan_devices({}, none, 8);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].name, "cpu:0");
+  EXPECT_EQ(s[0].threads, 8);
+  s = plan_devices({}, two, 8);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[1].name, "cuda:1");
+  DeviceRequest r;
+  r.devices = "cpu,cuda:1";
+  r.cpu_workers = 2;
+  r.workers_per_gpu = 3;
+  s = plan_devices(r, two, 8);
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_EQ(s[0].name, "cuda:1#0");
+  EXPECT_EQ(s[2].name, "cuda:1#2");
+  EXPECT_EQ(s[3].threads, 4);
+  auto err = [](const DeviceRequest& req, const cuda::DeviceQuery& q) {
+    try {
+      plan_devices(req, q, 2);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  r = {};
+  r.devices = "cuda:3";
+  EXPECT_NE(err(r, two).find("cuda:3 requested, this machine has 2 CUDA device(s)"), std::string::npos);
+  r.devices = "cuda";
+  EXPECT_NE(err(r, none).find("no CUDA device is usable (no driver)"), std::string::npos);
+  r.devices = "tpu";
+  EXPECT_NE(err(r, two).find("'tpu' is not a device"), std::string::npos);
+  r.devices = "cuda:x";
+  EXPECT_NE(err(r, two).find("'cuda:x' is not a device"), std::string::npos);
+  r = {};
+  r.workers_per_gpu = 0;
+  EXPECT_NE(err(r, two).find("--workers-per-gpu 0 is out of range"), std::string::npos);
+}
