@@ -1,0 +1,11 @@
+/* ARM semihosting calls (bkpt 0xAB) used by generated test harnesses under QEMU: text output and exit code. */
+#ifndef SPARSE_SEMIHOST_H
+#define SPARSE_SEMIHOST_H
+#include <stdint.h>
+
+void semihost_write0(const char* text);
+void semihost_write_u32(uint32_t value);
+void semihost_write_i32(int32_t value);
+__attribute__((noreturn)) void semihost_exit(int code);
+
+#endif
