@@ -9,12 +9,13 @@ namespace sparse::codegen {
 
 const std::vector<Target>& targets() {
   static const std::vector<Target> all = {
-      {"host", "", "", {}, "", true},
-      {"cortex-m0", "microbit", "cortex-m0", {"-mfloat-abi=soft"}, "microbit.ld", false},
-      {"cortex-m3", "mps2-an385", "cortex-m3", {"-mfloat-abi=soft"}, "mps2.ld", false},
-      {"cortex-m4", "mps2-an386", "cortex-m4", {"-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"}, "mps2.ld", true},
-      {"cortex-m7", "mps2-an500", "cortex-m7", {"-mfloat-abi=hard", "-mfpu=fpv5-d16"}, "mps2.ld", true},
-      {"cortex-m33", "mps2-an505", "cortex-m33", {"-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"}, "mps2_an505.ld", true},
+      {"host", "", "", "", {}, "", true},
+      {"cortex-m0", "microbit", "", "cortex-m0", {"-mfloat-abi=soft"}, "microbit.ld", false},
+      {"cortex-m3", "mps2-an385", "", "cortex-m3", {"-mfloat-abi=soft"}, "mps2.ld", false},
+      {"cortex-m4", "mps2-an386", "", "cortex-m4", {"-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"}, "mps2.ld", true},
+      {"cortex-m7", "mps2-an500", "", "cortex-m7", {"-mfloat-abi=hard", "-mfpu=fpv5-d16"}, "mps2.ld", true},
+      {"cortex-m33", "mps2-an505", "", "cortex-m33", {"-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"}, "mps2_an505.ld", true},
+      {"avr", "", "atmega328p", "", {}, "", false},
   };
   return all;
 }
@@ -29,9 +30,47 @@ const Target& find_target(const std::string& name) {
 }
 
 std::filesystem::path cortex_m_support_dir() { return std::filesystem::path(SPARSE_CODEGEN_DIR) / "targets" / "cortex-m"; }
+std::filesystem::path avr_support_dir() { return std::filesystem::path(SPARSE_CODEGEN_DIR) / "targets" / "avr"; }
+
+namespace {
+
+bool is_avr(const Target& t) { return !t.avr_mcu.empty(); }
+bool is_host(const Target& t) { return t.qemu_machine.empty() && t.avr_mcu.empty(); }
+
+// simavr prints USART0 lines on stderr as ESC[32m<line>.\n ESC[0m (the newline shown as '.'): strip that back
+// to the text, and take the exit code from the harness's "sparse-exit=N" line.
+ProcessResult parse_simavr(ProcessResult r) {
+  std::string text;
+  for (size_t i = 0; i < r.err.size(); ++i) {
+    if (r.err[i] == '\033') {
+      while (i < r.err.size() && r.err[i] != 'm') ++i;
+      continue;
+    }
+    text += r.err[i];
+  }
+  std::istringstream in(text);
+  std::string line, out;
+  int code = -1;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '.') line.pop_back();
+    if (line.rfind("sparse-exit=", 0) == 0) {
+      code = std::stoi(line.substr(12));
+      continue;
+    }
+    if (!line.empty()) out += line + "\n";
+  }
+  ProcessResult p = r;
+  p.out = out;
+  p.err = r.out;  // simavr's own messages ("Loaded ... .text")
+  if (!r.timed_out) p.exit_code = code >= 0 ? code : 125;  // 125: the program never printed its exit line
+  return p;
+}
+
+}  // namespace
 
 std::vector<std::string> required_programs(const Target& t) {
-  if (t.qemu_machine.empty()) return {"cc"};
+  if (is_avr(t)) return {"avr-gcc", "avr-size", "simavr"};
+  if (is_host(t)) return {"cc"};
   return {"arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"};
 }
 
@@ -46,10 +85,14 @@ bool target_available(const Target& t, std::string* missing) {
 
 void build(const Target& t, const BuildOptions& o) {
   std::vector<std::string> argv;
-  const bool host = t.qemu_machine.empty();
-  argv.push_back(host ? "cc" : "arm-none-eabi-gcc");
+  const bool host = is_host(t), avr = is_avr(t);
+  argv.push_back(host ? "cc" : (avr ? "avr-gcc" : "arm-none-eabi-gcc"));
   for (const char* f : {"-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"}) argv.push_back(f);
-  if (!host) {
+  if (avr) {
+    argv.push_back("-mmcu=" + t.avr_mcu);
+    argv.push_back("-I" + avr_support_dir().string());
+    argv.push_back((avr_support_dir() / "uart_io.c").string());
+  } else if (!host) {
     const auto dir = cortex_m_support_dir();
     argv.push_back("-mcpu=" + t.cpu);
     argv.push_back("-mthumb");
@@ -68,7 +111,7 @@ void build(const Target& t, const BuildOptions& o) {
   for (const auto& s : o.sources) argv.push_back(s.string());
   argv.push_back("-o");
   argv.push_back(o.output.string());
-  if (!host) {
+  if (!host && !avr) {
     argv.push_back("-lc");
     argv.push_back("-lgcc");
   }
@@ -82,7 +125,9 @@ void build(const Target& t, const BuildOptions& o) {
 }
 
 ProcessResult run(const Target& t, const std::filesystem::path& program, double timeout_seconds) {
-  if (t.qemu_machine.empty()) return run_process({program.string()}, timeout_seconds);
+  if (is_host(t)) return run_process({program.string()}, timeout_seconds);
+  if (is_avr(t))
+    return parse_simavr(run_process({"simavr", "-m", t.avr_mcu, "-f", "16000000", program.string()}, timeout_seconds));
   // Semihosting output goes to a stdio chardev so that it arrives on stdout (QEMU's default is stderr).
   return run_process({"qemu-system-arm", "-machine", t.qemu_machine, "-cpu", t.cpu, "-nographic", "-monitor", "none",
                       "-serial", "none", "-chardev", "stdio,id=semihost", "-semihosting-config",
@@ -91,7 +136,8 @@ ProcessResult run(const Target& t, const std::filesystem::path& program, double 
 }
 
 ElfSizes elf_sizes(const Target& t, const std::filesystem::path& elf) {
-  const ProcessResult r = run_process({t.qemu_machine.empty() ? "size" : "arm-none-eabi-size", elf.string()}, 30);
+  const ProcessResult r =
+      run_process({is_host(t) ? "size" : (is_avr(t) ? "avr-size" : "arm-none-eabi-size"), elf.string()}, 30);
   SPARSE_CHECK(r.exit_code == 0, "cannot read section sizes of '" << elf.string() << "': " << r.err);
   // Berkeley format: header line, then "text data bss dec hex filename".
   std::istringstream in(r.out);

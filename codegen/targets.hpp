@@ -1,6 +1,7 @@
 // Build targets for generated C: the host compiler, and Cortex-M machines emulated by qemu-system-arm
 // (micro:bit M0, MPS2 AN385 M3, AN386 M4, AN500 M7, AN505 M33) with the startup code and linker scripts
-// in codegen/targets/cortex-m/. Output comes back through semihosting; every emulator run has a time limit.
+// in codegen/targets/cortex-m/, and the Arduino Uno's ATmega328P under simavr (codegen/targets/avr/).
+// Output comes back through semihosting (Cortex-M) or USART0 (AVR); every emulator run has a time limit.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -12,7 +13,8 @@ namespace sparse::codegen {
 
 struct Target {
   std::string name;          // "host", "cortex-m0", ... (the --target value)
-  std::string qemu_machine;  // "" for host
+  std::string qemu_machine;  // "" for host and AVR
+  std::string avr_mcu;       // "atmega328p" for the AVR target
   std::string cpu;           // -mcpu / qemu -cpu
   std::vector<std::string> float_flags;  // -mfloat-abi / -mfpu
   std::string linker_script;             // file in codegen/targets/cortex-m/
@@ -24,6 +26,8 @@ const Target& find_target(const std::string& name);  // errors list the valid na
 
 // Folder holding the Cortex-M startup code and linker scripts.
 std::filesystem::path cortex_m_support_dir();
+// Folder holding the AVR harness I/O.
+std::filesystem::path avr_support_dir();
 
 // Programs a target needs (compiler, emulator), and whether they are all installed.
 std::vector<std::string> required_programs(const Target& t);

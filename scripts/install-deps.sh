@@ -8,6 +8,7 @@ PACKAGES=(
   libsqlite3-dev zlib1g-dev libstb-dev
   dataset-fashion-mnist
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  gcc-avr avr-libc simavr
 )
 
 missing=()

@@ -27,13 +27,13 @@ int32_t sprt_mbqm(int32_t x, int32_t multiplier, int shift) {
 static int8_t clamp8(int32_t v, int32_t lo, int32_t hi) { return (int8_t)(v < lo ? lo : (v > hi ? hi : v)); }
 
 /* Bytes of one encoded row, so rows can be walked in sequence. */
-static const uint8_t* row_end(const sprt_weights* w, const uint8_t* row, int cols) {
+static const uint8_t* row_end(const sprt_weights* w, const uint8_t* row, int32_t cols) {
   if (w->encoding == SPRT_DENSE) return row + cols;
   if (w->encoding == SPRT_BITMASK) {
-    const int mask_bytes = (cols + 7) / 8;
-    int nnz = 0, j;
+    const int32_t mask_bytes = (cols + 7) / 8;
+    int32_t nnz = 0, j;
     for (j = 0; j < mask_bytes; ++j) {
-      uint8_t m = row[j];
+      uint8_t m = SPRT_RD_U8(row + j);
       while (m) {
         nnz += m & 1u;
         m >>= 1;
@@ -41,39 +41,45 @@ static const uint8_t* row_end(const sprt_weights* w, const uint8_t* row, int col
     }
     return row + mask_bytes + nnz;
   }
-  return row + 2 + 2 * (int)(row[0] | (row[1] << 8));
+  return row + 2 + 2 * (uint32_t)(uint16_t)(SPRT_RD_U8(row) | ((uint16_t)SPRT_RD_U8(row + 1) << 8));
 }
 
 /* Σ over the row's non-zero weights of w·(x − zp) at one output position; `base_y`, `base_x` are the top-left
  * input coordinates of the window, `c0` the group's first input channel. */
-static int32_t row_dot(const sprt_weights* w, const uint8_t* row, int cols, const int8_t* x, sprt_shape in, int base_y,
+static int32_t row_dot(const sprt_weights* w, const uint8_t* row, int32_t cols, const int8_t* x, sprt_shape in, int base_y,
                        int base_x, int kw, int cpg, int c0) {
   int32_t acc = 0;
-  int j;
+  int32_t j;
 #define SPRT_TAP(col, wv)                                                                    \
   do {                                                                                       \
-    const int ci_ = (col) % cpg, kx_ = ((col) / cpg) % kw, ky_ = (col) / (cpg * kw);        \
+    const int ci_ = (int)((col) % cpg), kx_ = (int)(((col) / cpg) % kw);                    \
+    const int ky_ = (int)((col) / ((int32_t)cpg * kw));                                      \
     const int iy_ = base_y + ky_, ix_ = base_x + kx_;                                        \
     if (iy_ >= 0 && iy_ < in.h && ix_ >= 0 && ix_ < in.w)                                    \
-      acc += (int32_t)(wv) * ((int32_t)x[(iy_ * in.w + ix_) * in.c + c0 + ci_] - in.zero_point); \
+      acc += (int32_t)(wv) *                                                                 \
+             ((int32_t)x[((int32_t)iy_ * in.w + ix_) * in.c + c0 + ci_] - in.zero_point);    \
   } while (0)
   if (w->encoding == SPRT_DENSE) {
-    for (j = 0; j < cols; ++j)
-      if (row[j]) SPRT_TAP(j, (int8_t)row[j]);
+    for (j = 0; j < cols; ++j) {
+      const int8_t v = SPRT_RD_I8(row + j);
+      if (v) SPRT_TAP(j, v);
+    }
   } else if (w->encoding == SPRT_BITMASK) {
     const uint8_t* v = row + (cols + 7) / 8;
     for (j = 0; j < cols; ++j)
-      if (row[j >> 3] & (1u << (j & 7))) {
-        SPRT_TAP(j, (int8_t)*v);
+      if (SPRT_RD_U8(row + (j >> 3)) & (1u << (j & 7))) {
+        SPRT_TAP(j, SPRT_RD_I8(v));
         ++v;
       }
   } else {
-    const int count = row[0] | (row[1] << 8);
+    const uint16_t count = (uint16_t)(SPRT_RD_U8(row) | ((uint16_t)SPRT_RD_U8(row + 1) << 8));
     const uint8_t* e = row + 2;
-    int col = -1, k;
+    int32_t col = -1;
+    uint16_t k;
     for (k = 0; k < count; ++k, e += 2) {
-      col += 1 + e[0];
-      if (e[1]) SPRT_TAP(col, (int8_t)e[1]);
+      const int8_t v = SPRT_RD_I8(e + 1);
+      col += 1 + SPRT_RD_U8(e);
+      if (v) SPRT_TAP(col, v);
     }
   }
 #undef SPRT_TAP
@@ -83,15 +89,18 @@ static int32_t row_dot(const sprt_weights* w, const uint8_t* row, int cols, cons
 void sprt_conv2d(const int8_t* x, sprt_shape in, const sprt_weights* w, const int32_t* bias, const int32_t* multiplier,
                  const int8_t* shift, int cout, int kh, int kw, int stride, int pad_top, int pad_left, int groups,
                  int oh, int ow, int32_t y_zero_point, int32_t act_min, int32_t act_max, int8_t* y) {
-  const int cpg = in.c / groups, opg = cout / groups, cols = kh * kw * cpg;
+  const int cpg = in.c / groups, opg = cout / groups;
+  const int32_t cols = (int32_t)kh * kw * cpg;
   const uint8_t* row = w->data;
   int o, py, px;
   for (o = 0; o < cout; ++o) {
     const int c0 = (o / opg) * cpg;
     for (py = 0; py < oh; ++py)
       for (px = 0; px < ow; ++px) {
-        const int32_t acc = bias[o] + row_dot(w, row, cols, x, in, py * stride - pad_top, px * stride - pad_left, kw, cpg, c0);
-        y[(py * ow + px) * cout + o] = clamp8(sprt_mbqm(acc, multiplier[o], shift[o]) + y_zero_point, act_min, act_max);
+        const int32_t acc =
+            SPRT_RD_I32(bias + o) + row_dot(w, row, cols, x, in, py * stride - pad_top, px * stride - pad_left, kw, cpg, c0);
+        y[((int32_t)py * ow + px) * cout + o] =
+            clamp8(sprt_mbqm(acc, SPRT_RD_I32(multiplier + o), SPRT_RD_I8(shift + o)) + y_zero_point, act_min, act_max);
       }
     row = row_end(w, row, cols);
   }
@@ -107,11 +116,11 @@ void sprt_max_pool(const int8_t* x, sprt_shape in, int k, int stride, int oh, in
           for (dx = 0; dx < k; ++dx) {
             const int iy = py * stride + dy, ix = px * stride + dx;
             if (iy < in.h && ix < in.w) {
-              const int8_t v = x[(iy * in.w + ix) * in.c + c];
+              const int8_t v = x[((int32_t)iy * in.w + ix) * in.c + c];
               if (v > m) m = v;
             }
           }
-        y[(py * ow + px) * in.c + c] = m;
+        y[((int32_t)py * ow + px) * in.c + c] = m;
       }
 }
 
@@ -130,8 +139,8 @@ void sprt_add(const int8_t* x1, int32_t zp1, int32_t m1, int s1, const int8_t* x
               int32_t n, int32_t zp_y, int32_t m_y, int s_y, int32_t act_min, int32_t act_max, int8_t* y) {
   int32_t i;
   for (i = 0; i < n; ++i) {
-    const int32_t a = sprt_mbqm(((int32_t)x1[i] - zp1) * (1 << 20), m1, s1);
-    const int32_t b = sprt_mbqm(((int32_t)x2[i] - zp2) * (1 << 20), m2, s2);
+    const int32_t a = sprt_mbqm(((int32_t)x1[i] - zp1) * ((int32_t)1 << 20), m1, s1);
+    const int32_t b = sprt_mbqm(((int32_t)x2[i] - zp2) * ((int32_t)1 << 20), m2, s2);
     y[i] = clamp8(sprt_mbqm(a + b, m_y, s_y) + zp_y, act_min, act_max);
   }
 }

@@ -3,16 +3,33 @@
  * weights int8 per output channel (zero point 0) in one of three encodings (dense, bitmask, relative index;
  * see codegen/weight_encoding.hpp); bias int32; requantization by a Q31 multiplier and a shift (positive =
  * left) per output channel, rounding as gemmlowp's SaturatingRoundingDoublingHighMul + RoundingDivideByPOT.
- * The host int8 executor computes the same integers; generated code is checked against it bit for bit. */
+ * The host int8 executor computes the same integers; generated code is checked against it bit for bit.
+ * Portable to 16-bit int (AVR): every index and product that can exceed 32767 is computed in int32_t. */
 #ifndef SPARSE_RT_H
 #define SPARSE_RT_H
 #include <stdint.h>
+
+/* Constant model data (weights, biases, requantization parameters) lives in flash. On Cortex-M `const` data
+ * is in flash already; on AVR (Harvard) it must be declared PROGMEM and read with pgm_read_*. Generated code
+ * declares such arrays `static const T name[] SPRT_FLASH`, and the kernels read them through SPRT_RD_*. */
+#if defined(__AVR__)
+#include <avr/pgmspace.h>
+#define SPRT_FLASH PROGMEM
+#define SPRT_RD_U8(p) ((uint8_t)pgm_read_byte(p))
+#define SPRT_RD_I8(p) ((int8_t)pgm_read_byte(p))
+#define SPRT_RD_I32(p) ((int32_t)pgm_read_dword(p))
+#else
+#define SPRT_FLASH
+#define SPRT_RD_U8(p) (*(const uint8_t*)(p))
+#define SPRT_RD_I8(p) (*(const int8_t*)(p))
+#define SPRT_RD_I32(p) (*(const int32_t*)(p))
+#endif
 
 enum { SPRT_DENSE = 0, SPRT_BITMASK = 1, SPRT_RELATIVE_INDEX = 2 };
 
 typedef struct {
   uint8_t encoding;     /* SPRT_DENSE, SPRT_BITMASK or SPRT_RELATIVE_INDEX */
-  const uint8_t* data;  /* rows = output channels, cols = KH·KW·(Cin/groups) in (kh, kw, ci) order */
+  const uint8_t* data;  /* in flash; rows = output channels, cols = KH·KW·(Cin/groups) in (kh, kw, ci) order */
 } sprt_weights;
 
 /* round(a·b / 2^31), half away from zero; INT32_MIN·INT32_MIN saturates to INT32_MAX. */
@@ -29,7 +46,7 @@ typedef struct {
 
 /* Convolution (regular, grouped/depthwise, 1×1; a fully connected layer is a 1×1 conv on a 1×1×C input).
  * y[OH, OW, cout] = clamp(zp_y + requant(bias[o] + Σ w[o, kh, kw, ci]·(x[iy, ix, g·cpg + ci] − zp_x)));
- * padded positions contribute nothing. */
+ * padded positions contribute nothing. x and y are in RAM; w->data, bias, multiplier and shift in flash. */
 void sprt_conv2d(const int8_t* x, sprt_shape in, const sprt_weights* w, const int32_t* bias, const int32_t* multiplier,
                  const int8_t* shift, int cout, int kh, int kw, int stride, int pad_top, int pad_left, int groups,
                  int oh, int ow, int32_t y_zero_point, int32_t act_min, int32_t act_max, int8_t* y);

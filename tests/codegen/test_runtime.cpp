@@ -160,8 +160,10 @@ TEST(Runtime, CortexMTargetsMatchTheHostBitForBit) {
     const int cols = cc.k * cc.k * (cc.cin / cc.groups);
     const auto x = random_i8(rng, static_cast<size_t>(cc.h) * cc.w * cc.cin);
     const auto w = random_i8(rng, static_cast<size_t>(cc.cout) * cols, cc.density);
+    // Inputs in RAM; weights, biases and requantization parameters in flash, as generated code has them.
     auto arr = [&](const std::string& type, const std::string& name, auto values) {
-      c << "static const " << type << " " << name << "[] = {";
+      const bool flash = name[0] != 'x';
+      c << "static " << (flash ? "const " : "") << type << " " << name << "[]" << (flash ? " SPRT_FLASH" : "") << " = {";
       for (auto v : values) c << static_cast<long long>(v) << ",";
       c << "};\n";
     };
@@ -177,7 +179,7 @@ TEST(Runtime, CortexMTargetsMatchTheHostBitForBit) {
           encode_weights(static_cast<WeightEncoding>(e), w.data(), cc.cout, cols).bytes);
     ++idx;
   }
-  c << "static int8_t out[1024];\nstatic uint32_t fnv(const int8_t* p, int n) { uint32_t h = 2166136261u; int i;"
+  c << "static int8_t out[512];\nstatic uint32_t fnv(const int8_t* p, int n) { uint32_t h = 2166136261u; int i;"
        " for (i = 0; i < n; ++i) { h ^= (uint8_t)p[i]; h *= 16777619u; } return h; }\n";
   c << "int main(void) {\n  int e;\n  for (e = 0; e < 3; ++e) {\n";
   idx = 0;
