@@ -74,10 +74,14 @@ TEST(Encode, RandomConfigsInUnitCubeAndInactiveValuesIgnored) {
     for (size_t k = 0; k < e.numeric.size(); ++k) {
       ASSERT_GE(e.numeric[k], 0.0);
       ASSERT_LE(e.numeric[k], 1.0);
-      if (!e.numeric_active[k]) ASSERT_EQ(e.numeric[k], kImputedNumeric);
+      if (!e.numeric_active[k]) {
+        ASSERT_EQ(e.numeric[k], kImputedNumeric);
+      }
     }
     for (size_t k = 0; k < e.categorical.size(); ++k)
-      if (!e.categorical_active[k]) ASSERT_EQ(e.categorical[k], kImputedCategorical);
+      if (!e.categorical_active[k]) {
+        ASSERT_EQ(e.categorical[k], kImputedCategorical);
+      }
     encode_into(c, default_space(), reuse);
     ASSERT_EQ(reuse.numeric, e.numeric);
     ASSERT_EQ(reuse.categorical_active, e.categorical_active);

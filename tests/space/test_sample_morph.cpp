@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "host/core/error.hpp"
 #include "host/core/philox.hpp"
 #include "host/graph/graph.hpp"
 #include "host/memory/memory.hpp"
@@ -51,7 +52,9 @@ void expect_table6(MorphKind m, const Config& a, const Config& b, const std::vec
     case MorphKind::num_conv_blocks:
       ASSERT_EQ(d, std::vector<std::string>{"num-conv-blocks"}) << ctx;
       ASSERT_EQ(std::abs(a.num_conv_blocks() - b.num_conv_blocks()), 1) << ctx;
-      if (b.num_conv_blocks() > a.num_conv_blocks()) ASSERT_EQ(b.blocks.back().layers.size(), 1u) << ctx;
+      if (b.num_conv_blocks() > a.num_conv_blocks()) {
+        ASSERT_EQ(b.blocks.back().layers.size(), 1u) << ctx;
+      }
       break;
     case MorphKind::layer_type:
       ASSERT_EQ(d.size(), 1u) << ctx;
@@ -172,12 +175,20 @@ TEST(Sample, InactiveVariablesTakeTheSpaceDefault) {
   sparse::PhiloxStream rng(5);
   for (int i = 0; i < 2000; ++i) {
     const Config c = sample_config(default_space(), rng);
-    if (!c.downsample_input) ASSERT_EQ(c.input_downsampling_rate, 2);
-    if (!c.left_branch) ASSERT_DOUBLE_EQ(c.weight_fraction_left_branch, 0.05);
-    if (!c.has_merge()) ASSERT_EQ(c.merge_type, MergeType::Concatenate);
+    if (!c.downsample_input) {
+      ASSERT_EQ(c.input_downsampling_rate, 2);
+    }
+    if (!c.left_branch) {
+      ASSERT_DOUBLE_EQ(c.weight_fraction_left_branch, 0.05);
+    }
+    if (!c.has_merge()) {
+      ASSERT_EQ(c.merge_type, MergeType::Concatenate);
+    }
     for (const auto& b : c.blocks)
       for (const auto& l : b.layers)
-        if (l.layer_type != LayerType::DownsampledConv2D) ASSERT_DOUBLE_EQ(l.downsample, 0.5);
+        if (l.layer_type != LayerType::DownsampledConv2D) {
+          ASSERT_DOUBLE_EQ(l.downsample, 0.5);
+        }
   }
 }
 
@@ -215,11 +226,12 @@ TEST_P(MorphStage, TenThousandChainedMorphsFollowTable6) {
     c = r.config;
   }
   EXPECT_EQ(used.size(), allowed.size()) << "every allowed morph should occur in 10,000 draws";
-  if (stage == 2)
+  if (stage == 2) {
     for (const auto& [m, n] : used)
       EXPECT_TRUE(m == MorphKind::threshold || m == MorphKind::alpha || m == MorphKind::zero_regularization_epochs ||
                   m == MorphKind::annealing_epochs)
           << to_string(m);
+  }
 }
 
 TEST_P(MorphStage, MultiMorphsStayValid) {
