@@ -2,6 +2,15 @@
 // Invariants: every variable is stored, active or not (inactive ones keep the value they had or the space's
 // default); num-conv-blocks = blocks.size() and num-conv-layers-block-k = blocks[k].layers.size();
 // the dataset's input shape and num-classes are part of the Config so a Config alone builds its network.
+// Choices where Table 5 is silent or ambiguous (REFERENCE.md §2 settles the rest):
+//  - annealing-epochs is always active: Table 5 prints "only active if pretraining=False" on this row and on
+//    the pretraining row itself (an evident copy error); REFERENCE.md §5 anneals after the
+//    zero-regularization epochs in every case.
+//  - FC layers need pruning thresholds too: pruning-threshold-fc.{main,left,right,output}, same range as the
+//    conv thresholds, active when that FC layer exists.
+//  - residual-connections (Table 6, absent from Table 5) is one global switch; padding {same, valid} per layer.
+//  - downsample lies in [0.01, 0.5] (0 would give a 1x1 conv to 0 channels); weight fractions step 0.01.
+//  - merge-type is stored as Sum/Concatenate; inactive variables keep their value (the GP imputes them).
 #pragma once
 #include <string>
 #include <vector>
