@@ -1,6 +1,9 @@
 // `sparse graph` end to end: LeNet-5 totals (hand-checked in test_memory.cpp), --bits, --pruning and --dot.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/common/run_cli.hpp"
@@ -44,4 +47,21 @@ TEST(GraphCli, BitsAndPruningAndDot) {
   const auto bad = run_cli("graph " + kLenet + " --pruning " + (tmp / "bad.json").string());
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("block9.conv names no node"), std::string::npos) << bad.err;
+}
+
+// Where `dot` is installed the CLI renders an SVG beside the DOT file; a stand-in `dot` first on PATH records
+// the call, so the path is exercised on machines without Graphviz too.
+TEST(GraphCli, RendersSvgWhenDotIsOnPath) {
+  sparse::test::TempDir tmp;
+  const auto bin = tmp / "bin";
+  sparse::test::write_text(bin / "dot", "#!/bin/sh\n[ \"$1\" = -Tsvg ] || exit 3\necho \"<svg>$2</svg>\" > \"$4\"\n");
+  std::filesystem::permissions(bin / "dot", std::filesystem::perms::owner_all);
+  const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  setenv("PATH", (bin.string() + ":" + old_path).c_str(), 1);
+  const auto r = run_cli("graph " + kLenet + " --json --dot " + (tmp / "g.dot").string());
+  setenv("PATH", old_path.c_str(), 1);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["svg"], (tmp / "g.svg").string());
+  EXPECT_EQ(sparse::test::slurp(tmp / "g.svg"), "<svg>" + (tmp / "g.dot").string() + "</svg>\n");
 }
