@@ -16,5 +16,7 @@ struct Output {
 void add_version_command(CLI::App& app);
 void add_devices_command(CLI::App& app);
 void add_data_commands(CLI::App& app);
+void add_space_commands(CLI::App& app);
+void add_graph_commands(CLI::App& app);
 
 }  // namespace sparse::cli
