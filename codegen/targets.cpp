@@ -88,9 +88,13 @@ void build(const Target& t, const BuildOptions& o) {
   const bool host = is_host(t), avr = is_avr(t);
   argv.push_back(host ? "cc" : (avr ? "avr-gcc" : "arm-none-eabi-gcc"));
   for (const char* f : {"-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"}) argv.push_back(f);
+  const auto common = std::filesystem::path(SPARSE_CODEGEN_DIR) / "targets";
+  if (!host) {
+    argv.push_back("-I" + common.string());
+    argv.push_back((common / "harness_fmt.c").string());
+  }
   if (avr) {
     argv.push_back("-mmcu=" + t.avr_mcu);
-    argv.push_back("-I" + avr_support_dir().string());
     argv.push_back((avr_support_dir() / "uart_io.c").string());
   } else if (!host) {
     const auto dir = cortex_m_support_dir();
@@ -98,7 +102,6 @@ void build(const Target& t, const BuildOptions& o) {
     argv.push_back("-mthumb");
     argv.insert(argv.end(), t.float_flags.begin(), t.float_flags.end());
     for (const char* f : {"-ffunction-sections", "-fdata-sections", "-nostartfiles", "-specs=nano.specs"}) argv.push_back(f);
-    argv.push_back("-I" + dir.string());
     argv.push_back("-L" + dir.string());
     argv.push_back("-T" + (dir / t.linker_script).string());
     argv.push_back("-Wl,--gc-sections");

@@ -151,7 +151,7 @@ TEST(Runtime, CortexMTargetsMatchTheHostBitForBit) {
   PhiloxStream rng(3);
   std::ostringstream c;
   c << "#include <stdint.h>\n#include \"sparse_rt.h\"\n";
-  c << "#ifdef SPARSE_ON_MCU\n#include \"semihost.h\"\n#else\n#include <stdio.h>\n"
+  c << "#ifdef SPARSE_ON_MCU\n#include \"harness_io.h\"\n#else\n#include <stdio.h>\n"
        "static void semihost_write0(const char* s) { fputs(s, stdout); }\n"
        "static void semihost_write_u32(uint32_t v) { printf(\"%lu\", (unsigned long)v); }\n#endif\n";
   const ConvCase cases[3] = {{8, 8, 3, 4, 3, 1, 1, 1, 0.4}, {6, 6, 4, 4, 3, 2, 0, 4, 0.7}, {1, 1, 64, 10, 1, 1, 0, 1, 0.1}};

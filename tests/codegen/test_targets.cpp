@@ -15,7 +15,7 @@ const char* kProgram = R"C(
 #include <stdint.h>
 #include <string.h>
 #ifdef SPARSE_ON_MCU
-#include "semihost.h"
+#include "harness_io.h"
 uint32_t sparse_stack_unused_bytes(void);
 uint32_t sparse_stack_size_bytes(void);
 #else

@@ -1,46 +1,22 @@
 // read_file_bytes / gunzip / read_json_file: gzip detection, truncated and corrupt streams, missing files.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include "host/core/error.hpp"
 #include "host/core/file_io.hpp"
+#include "tests/common/error_of.hpp"
+#include "tests/common/gzip.hpp"
 #include "tests/common/temp_dir.hpp"
 
+using sparse::test::error_of;
 using sparse::test::TempDir;
 
-namespace {
-
-std::vector<uint8_t> gzip_bytes(const std::vector<uint8_t>& raw) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::vector<uint8_t> out(deflateBound(&zs, raw.size()) + 64);
-  zs.next_in = const_cast<Bytef*>(raw.data());
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const sparse::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
 
 TEST(FileIo, ReadsRawAndGzipIdentically) {
   TempDir d;
   std::vector<uint8_t> raw(100000);
   for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<uint8_t>((i * 31) ^ (i >> 7));
   sparse::test::write_bytes(d / "a.bin", raw);
-  sparse::test::write_bytes(d / "a.bin.gz", gzip_bytes(raw));
+  sparse::test::write_bytes(d / "a.bin.gz", sparse::test::gzip(raw));
   EXPECT_EQ(sparse::read_file_bytes(d / "a.bin"), raw);
   EXPECT_EQ(sparse::read_file_bytes(d / "a.bin.gz"), raw);
 }
@@ -49,7 +25,7 @@ TEST(FileIo, TruncatedGzipNamesFileAndOffset) {
   TempDir d;
   std::vector<uint8_t> raw(50000, 7);
   for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<uint8_t>(i * 131 + (i >> 3));
-  auto gz = gzip_bytes(raw);
+  auto gz = sparse::test::gzip(raw);
   gz.resize(gz.size() / 2);
   sparse::test::write_bytes(d / "t.gz", gz);
   const std::string msg = error_of([&] { sparse::read_file_bytes(d / "t.gz"); });
@@ -60,7 +36,7 @@ TEST(FileIo, TruncatedGzipNamesFileAndOffset) {
 
 TEST(FileIo, CorruptGzipIsAnError) {
   TempDir d;
-  auto gz = gzip_bytes(std::vector<uint8_t>(5000, 3));
+  auto gz = sparse::test::gzip(std::vector<uint8_t>(5000, 3));
   for (size_t i = 12; i < gz.size(); ++i) gz[i] ^= 0x5a;
   sparse::test::write_bytes(d / "c.gz", gz);
   const std::string msg = error_of([&] { sparse::read_file_bytes(d / "c.gz"); });

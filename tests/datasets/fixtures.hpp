@@ -1,7 +1,6 @@
 // Fixture writers for dataset tests: IDX pairs, CIFAR-10 batches, PGM/PPM/PNG image folders, gzip.
 #pragma once
 #include <stb_image_write.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <functional>
@@ -10,23 +9,11 @@
 
 #include "datasets/idx.hpp"
 #include "host/core/error.hpp"
+#include "tests/common/error_of.hpp"
+#include "tests/common/gzip.hpp"
 #include "tests/common/temp_dir.hpp"
 
 namespace sparse::test {
-
-inline std::vector<uint8_t> gzip(const std::vector<uint8_t>& raw) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::vector<uint8_t> out(deflateBound(&zs, raw.size()) + 64);
-  zs.next_in = const_cast<Bytef*>(raw.data());
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 // Deterministic pixel value of image i at byte p.
 inline uint8_t fixture_pixel(size_t i, size_t p) { return static_cast<uint8_t>((i * 37 + p * 11 + (i ^ p)) & 0xff); }
@@ -76,16 +63,6 @@ inline void write_pnm(const std::filesystem::path& p, int w, int h, const std::v
 inline void write_png(const std::filesystem::path& p, int w, int h, int c, const std::vector<uint8_t>& pixels) {
   std::filesystem::create_directories(p.parent_path());
   SPARSE_CHECK(stbi_write_png(p.string().c_str(), w, h, c, pixels.data(), w * c) != 0, "cannot write " << p.string());
-}
-
-// The message of the sparse::Error that f throws, or "" when it does not throw.
-inline std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const sparse::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace sparse::test

@@ -10,21 +10,14 @@
 
 #include "host/core/error.hpp"
 #include "host/store/sqlite_store.hpp"
+#include "tests/common/error_of.hpp"
 #include "tests/common/temp_dir.hpp"
 
 using namespace sparse::store;
+using sparse::test::error_of;
 using sparse::test::TempDir;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const sparse::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 void raw_sql(const std::filesystem::path& db, const std::string& sql) {
   sqlite3* h = nullptr;

@@ -5,7 +5,7 @@
 #include <avr/sleep.h>
 #include <stdint.h>
 
-#include "semihost.h"
+#include "harness_io.h"
 
 #define SPARSE_STACK_PAINT 0xC5
 
@@ -34,26 +34,6 @@ static void put(char c) {
 
 void semihost_write0(const char* text) {
   while (*text) put(*text++);
-}
-
-void semihost_write_u32(uint32_t value) {
-  char buf[11];
-  int i = 10;
-  buf[i] = 0;
-  do {
-    buf[--i] = (char)('0' + (char)(value % 10u));
-    value /= 10u;
-  } while (value && i > 0);
-  semihost_write0(&buf[i]);
-}
-
-void semihost_write_i32(int32_t value) {
-  if (value < 0) {
-    put('-');
-    semihost_write_u32((uint32_t)(-(int64_t)value));
-  } else {
-    semihost_write_u32((uint32_t)value);
-  }
 }
 
 void semihost_exit(int code) {

@@ -1,5 +1,5 @@
 /* ARM semihosting (SYS_WRITE0 = 0x04, SYS_EXIT_EXTENDED = 0x20 carrying the exit code). */
-#include "semihost.h"
+#include "harness_io.h"
 
 static uint32_t semihost_call(uint32_t op, const void* arg) {
   register uint32_t r0 __asm("r0") = op;
@@ -9,26 +9,6 @@ static uint32_t semihost_call(uint32_t op, const void* arg) {
 }
 
 void semihost_write0(const char* text) { (void)semihost_call(0x04, text); }
-
-void semihost_write_u32(uint32_t value) {
-  char buf[11];
-  int i = 10;
-  buf[i] = 0;
-  do {
-    buf[--i] = (char)('0' + value % 10u);
-    value /= 10u;
-  } while (value && i > 0);
-  semihost_write0(&buf[i]);
-}
-
-void semihost_write_i32(int32_t value) {
-  if (value < 0) {
-    semihost_write0("-");
-    semihost_write_u32((uint32_t)(-(int64_t)value));
-  } else {
-    semihost_write_u32((uint32_t)value);
-  }
-}
 
 void semihost_exit(int code) {
   /* SYS_EXIT_EXTENDED (0x20): block of reason ADP_Stopped_ApplicationExit (0x20026) and the exit code. */

@@ -3,7 +3,7 @@
  * return code. C99, no libc start files. */
 #include <stdint.h>
 
-#include "semihost.h"
+#include "harness_io.h"
 
 extern uint32_t __stack_top, __stack_limit;
 extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
