@@ -72,12 +72,12 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
     ++fits_;
   }
 
-  // Normalization of eq. 7 over observed trials (feasible ones when at least two).
+  // Normalization of eq. 7 over observed trials (only the feasible ones when asked and at least two).
   std::vector<int> feasible;
   for (int i = 0; i < n; ++i)
     if (completed[static_cast<size_t>(i)].feasible) feasible.push_back(i);
   Eigen::MatrixXd observed = y;
-  if (feasible.size() >= 2) {
+  if (s_.normalize_over_feasible && feasible.size() >= 2) {
     observed.resize(static_cast<Eigen::Index>(feasible.size()), k_obj);
     for (size_t r = 0; r < feasible.size(); ++r) observed.row(static_cast<Eigen::Index>(r)) = y.row(feasible[r]);
   }

@@ -29,6 +29,10 @@ struct ProposerSettings {
   std::vector<double> lambda_upper;
   FitSettings fit;                      // restarts and iterations of the hyper-parameter fit
   int refit_every = 1;                  // refit θ once this many trials completed since the last fit (warm start)
+  // Min-max normalization of eq. 7 over all completed trials (default) or only over the feasible ones
+  // (when at least two are feasible). Over feasible only is more exploitative: with few feasible trials
+  // the ranges are tiny (on BraninCurrin it lost 20+ points of HV, bench/RESULTS.md).
+  bool normalize_over_feasible = false;
 };
 
 struct Proposal {
@@ -44,8 +48,8 @@ class Proposer {
 
   // completed: trials with objective values; pending: trials being evaluated (kriging believer: their
   // fantasized targets are the posterior means, so they only shrink the variance around them);
-  // candidates: the set C of configs to choose from (e.g. morphs of reference trials). Normalization of
-  // eq. 7 is over the feasible completed trials when at least two are feasible, else over all of them.
+  // candidates: the set C of configs to choose from (e.g. morphs of reference trials). All completed
+  // trials train the GPs, feasible or not; feasibility only matters with normalize_over_feasible.
   std::vector<Proposal> propose(const std::vector<CompletedTrial>& completed, const std::vector<EncodedPoint>& pending,
                                 const std::vector<EncodedPoint>& candidates, int q, sparse::PhiloxStream& rng);
 
