@@ -81,7 +81,7 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
     observed.resize(static_cast<Eigen::Index>(feasible.size()), k_obj);
     for (size_t r = 0; r < feasible.size(); ++r) observed.row(static_cast<Eigen::Index>(r)) = y.row(feasible[r]);
   }
-  const MinMaxNormalization norm = MinMaxNormalization::over(observed);
+  const MinMaxNormalization norm = MinMaxNormalization::over(observed, s_.normalization_shift);
   Eigen::VectorXd budgets = Eigen::VectorXd::Constant(k_obj, std::numeric_limits<double>::infinity());
   for (size_t k = 0; k < s_.budgets.size(); ++k)
     if (!std::isnan(s_.budgets[k])) budgets[static_cast<Eigen::Index>(k)] = s_.budgets[k];
@@ -94,7 +94,16 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
     const Posterior post = gp.posterior(xc, true);
     samples.push_back(thompson_samples(post.mean, post.cov, model_slots, rng).samples);
   }
+  // A candidate identical to a completed or pending trial is never proposed again (no information gain).
   std::vector<bool> taken(static_cast<size_t>(m), false);
+  auto same = [](const Inputs& a, int i, const Inputs& b, int j) {
+    return a.numeric.row(i) == b.numeric.row(j) && a.numeric_active.row(i) == b.numeric_active.row(j) &&
+           a.categorical.row(i) == b.categorical.row(j);
+  };
+  for (int c = 0; c < m; ++c) {
+    for (int i = 0; i < x.size() && !taken[static_cast<size_t>(c)]; ++i) taken[static_cast<size_t>(c)] = same(xc, c, x, i);
+    for (int i = 0; i < xp.size() && !taken[static_cast<size_t>(c)]; ++i) taken[static_cast<size_t>(c)] = same(xc, c, xp, i);
+  }
   int slot = 0;
   for (Proposal& p : out) {
     if (!p.model_based) continue;

@@ -1,7 +1,8 @@
 // The interface the search driver calls (paper §3.4): one GP per objective on completed trials, pending
 // trials as kriging-believer fantasies, a joint Thompson sample over the candidate set, random
 // scalarization (eq. 7) with hard budgets, and the ρ-mixing decision per slot.
-// Invariants: the q returned model-based candidates are distinct; every proposal records the λ and the
+// Invariants: the q returned model-based candidates are distinct and differ from every completed and
+// pending trial (identical encodings are skipped); every proposal records the λ and the
 // sampled objective values that chose it; a slot is random (candidate −1) with probability 1 − ρ, and
 // also whenever fewer than 2 completed trials exist or no untaken candidate is left.
 #pragma once
@@ -33,6 +34,9 @@ struct ProposerSettings {
   // (when at least two are feasible). Over feasible only is more exploitative: with few feasible trials
   // the ranges are tiny (on BraninCurrin it lost 20+ points of HV, bench/RESULTS.md).
   bool normalize_over_feasible = false;
+  // Utopia point of eq. 7 at the observed minima − 0.1·range (MinMaxNormalization in scalarization.hpp);
+  // chosen on BraninCurrin (bench/RESULTS.md): shift 0 → 91.0% of max HV, 0.1 → 95.5%, 0.2 → 94.1%.
+  double normalization_shift = 0.1;
 };
 
 struct Proposal {

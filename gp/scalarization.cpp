@@ -30,9 +30,11 @@ Eigen::VectorXd box_prior_weights(const Eigen::VectorXd& lower, const Eigen::Vec
   return w / w.sum();
 }
 
-MinMaxNormalization MinMaxNormalization::over(const Eigen::MatrixXd& observed) {
+MinMaxNormalization MinMaxNormalization::over(const Eigen::MatrixXd& observed, double shift) {
   SPARSE_CHECK(observed.rows() >= 1, "min-max normalization needs at least one observed trial");
+  SPARSE_CHECK(std::isfinite(shift), "normalization shift is " << shift << ", expected a finite value");
   MinMaxNormalization n;
+  n.shift = shift;
   n.minimum = observed.colwise().minCoeff().transpose();
   n.range = observed.colwise().maxCoeff().transpose() - n.minimum;
   for (Eigen::Index k = 0; k < n.range.size(); ++k)
@@ -41,7 +43,7 @@ MinMaxNormalization MinMaxNormalization::over(const Eigen::MatrixXd& observed) {
 }
 
 Eigen::VectorXd MinMaxNormalization::apply(const Eigen::VectorXd& f) const {
-  return ((f - minimum).array() / range.array()).matrix();
+  return ((f - minimum).array() / range.array() + shift).matrix();
 }
 
 double scalarize(const Eigen::VectorXd& f_normalized, const Eigen::VectorXd& lambda) {

@@ -16,10 +16,15 @@ Eigen::VectorXd dirichlet_weights(int num_objectives, sparse::PhiloxStream& rng)
 // λ_k ~ U[lower_k, upper_k] independently, then normalized to sum 1 (0 ≤ lower ≤ upper, Σ upper > 0).
 Eigen::VectorXd box_prior_weights(const Eigen::VectorXd& lower, const Eigen::VectorXd& upper, sparse::PhiloxStream& rng);
 
-// f̃_k = (f_k − min_k)/(max_k − min_k), min and max over the observed rows; range 1 where constant.
+// f̃_k = (f_k − min_k)/(max_k − min_k) + shift, min and max over the observed rows; range 1 where constant.
+// shift = 0 is the literal min-max form: the Chebyshev utopia point sits at the observed minima, and once
+// one cluster of trials holds both minima every λ picks that cluster again (seen on BraninCurrin).
+// shift > 0 moves the utopia point below the observed minima by shift·range; shift = −1 measures from
+// the observed maxima (a nadir point, the form of Paria et al. 2019 written for minimization).
 struct MinMaxNormalization {
   Eigen::VectorXd minimum, range;
-  static MinMaxNormalization over(const Eigen::MatrixXd& observed);  // n × K, n ≥ 1
+  double shift = 0.0;
+  static MinMaxNormalization over(const Eigen::MatrixXd& observed, double shift = 0.0);  // n × K, n ≥ 1
   Eigen::VectorXd apply(const Eigen::VectorXd& f) const;
 };
 

@@ -52,6 +52,28 @@ TEST(Proposer, ChoosesDistinctCandidatesAndRecordsLambdaAndSamples) {
   EXPECT_EQ(prop.hyperparameters().size(), 2u);
 }
 
+TEST(Proposer, NeverReproposesACompletedOrPendingTrial) {
+  // Candidates = the completed and pending points plus one new point: only the new one may be chosen.
+  std::vector<CompletedTrial> done;
+  std::vector<EncodedPoint> cand;
+  for (double x : {0.1, 0.2, 0.3}) {
+    done.push_back({point1d(x), {(x - 0.2) * (x - 0.2)}, true});
+    cand.push_back(point1d(x));
+  }
+  cand.push_back(point1d(0.25));  // pending
+  cand.push_back(point1d(0.9));   // the only new point, and a poor one
+  ProposerSettings s;
+  s.num_objectives = 1;
+  s.fit.restarts = 0;
+  Proposer prop(s);
+  sparse::PhiloxStream rng(8);
+  const auto out = prop.propose(done, {point1d(0.25)}, cand, 3, rng);
+  EXPECT_TRUE(out[0].model_based);
+  EXPECT_EQ(out[0].candidate, 4);
+  EXPECT_FALSE(out[1].model_based);  // nothing left to choose
+  EXPECT_FALSE(out[2].model_based);
+}
+
 TEST(Proposer, RhoZeroAndTooFewTrialsGiveRandomSlots) {
   ProposerSettings s;
   s.num_objectives = 1;

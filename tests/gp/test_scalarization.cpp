@@ -48,6 +48,24 @@ TEST(Scalarization, Eq7AndMinMaxNormalization) {
   EXPECT_DOUBLE_EQ(scalarize(f, Eigen::Vector2d(0.5, 0.5)), 0.375);
 }
 
+TEST(Scalarization, ShiftMovesTheUtopiaPointAndChangesTheChoice) {
+  // Two observed points; candidate 0 sits at both observed minima, candidate 1 trades f1 for f2.
+  Eigen::MatrixXd observed(2, 2);
+  observed << 0.0, 0.0, 10.0, 10.0;
+  Eigen::MatrixXd s(2, 2);
+  s << 0.0, 0.0,  //
+      -5.0, 1.0;
+  const Eigen::Vector2d lambda(0.9, 0.1), none(1e300, 1e300);
+  const std::vector<bool> taken(2, false);
+  // shift 0: g0 = 0 < g1 = max(−0.45, 0.01); the point at the utopia wins for every λ.
+  EXPECT_EQ(choose_by_scalarization(s, lambda, MinMaxNormalization::over(observed, 0.0), none, taken), 0);
+  // shift 0.1: g0 = 0.09 > g1 = max(0.9·(−0.4), 0.1·0.2) = 0.02.
+  const MinMaxNormalization shifted = MinMaxNormalization::over(observed, 0.1);
+  EXPECT_DOUBLE_EQ(shifted.apply(Eigen::Vector2d(-5.0, 1.0))[0], -0.4);
+  EXPECT_EQ(choose_by_scalarization(s, lambda, shifted, none, taken), 1);
+  EXPECT_THROW(MinMaxNormalization::over(observed, std::nan("")), sparse::Error);
+}
+
 TEST(Scalarization, BudgetsExcludeViolatorsWhileAnyCandidateMeetsThem) {
   Eigen::MatrixXd s(4, 2);  // candidates × objectives
   s << 0.0, 9.0,   // breaks the f2 budget of 5 used below
