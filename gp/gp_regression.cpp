@@ -81,8 +81,10 @@ Posterior GaussianProcess::posterior(const Inputs& c, bool full_cov) const {
   const double s2 = std_.scale * std_.scale;
   const double sf2 = std::exp(theta_[layout_of(x_).signal()]);
   if (full_cov) {
-    p.cov = kernel_cross(c, c, theta_);
-    p.cov.noalias() -= v.transpose() * v;
+    // Σ* = K(C,C) − VᵀV as a symmetric rank-n update of the lower triangle (half the flops of a GEMM).
+    Eigen::MatrixXd lower = kernel_cross(c, c, theta_);
+    lower.selfadjointView<Eigen::Lower>().rankUpdate(v.transpose(), -1.0);
+    p.cov = lower.selfadjointView<Eigen::Lower>();
     p.cov *= s2;
     p.var = p.cov.diagonal();
   } else {
