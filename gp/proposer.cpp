@@ -97,6 +97,7 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
   // A candidate identical to a completed or pending trial is never proposed again (no information gain).
   std::vector<bool> taken(static_cast<size_t>(m), false);
   auto same = [](const Inputs& a, int i, const Inputs& b, int j) {
+    if (a.num_numeric() > 0 && a.numeric(i, 0) != b.numeric(j, 0)) return false;  // cheap first test
     return a.numeric.row(i) == b.numeric.row(j) && a.numeric_active.row(i) == b.numeric_active.row(j) &&
            a.categorical.row(i) == b.categorical.row(j);
   };

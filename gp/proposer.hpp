@@ -54,6 +54,8 @@ class Proposer {
   // fantasized targets are the posterior means, so they only shrink the variance around them);
   // candidates: the set C of configs to choose from (e.g. morphs of reference trials). All completed
   // trials train the GPs, feasible or not; feasibility only matters with normalize_over_feasible.
+  // The q slots of one call use independent joint samples and λ's and distinct candidates; they do not
+  // fantasize each other (only the pending trials passed in are fantasized).
   std::vector<Proposal> propose(const std::vector<CompletedTrial>& completed, const std::vector<EncodedPoint>& pending,
                                 const std::vector<EncodedPoint>& candidates, int q, sparse::PhiloxStream& rng);
 
