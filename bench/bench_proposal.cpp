@@ -80,8 +80,6 @@ int main(int argc, char** argv) {
   }
   std::vector<EncodedPoint> cand;
   for (int i = 0; i < m; ++i) cand.push_back(random_point(gen));
-  const Inputs x = make_inputs(std::vector<EncodedPoint>{done[0].point});
-  (void)x;
 
   std::vector<double> lml_eval, fit_only, total;
   for (int r = 0; r < repeats; ++r) {
@@ -97,7 +95,8 @@ int main(int argc, char** argv) {
       const HyperPrior prior = HyperPrior::defaults(layout_of(xi));
       Eigen::VectorXd g;
       const auto t0 = std::chrono::steady_clock::now();
-      log_marginal_likelihood(xi, (y.array() - y.mean()) / 1.0, prior.mean, &g);
+      const Standardization st = standardization_of(y);
+      log_marginal_likelihood(xi, (y.array() - st.mean) / st.scale, prior.mean, &g);
       lml_eval.push_back(seconds_since(t0));
     }
     // The whole proposal: fit 3 GPs (from the prior mean, `restarts` random starts, `iterations` L-BFGS
