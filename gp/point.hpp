@@ -11,7 +11,7 @@ namespace sparse::gp {
 // Contract with host/space: one encoded configuration.
 struct EncodedPoint {
   std::vector<double> numeric;              // each in [0, 1]
-  std::vector<int> categorical;             // level index, >= 0
+  std::vector<int> categorical;             // level index, >= 0 (small: the kernel one-hot encodes levels)
   std::vector<uint8_t> numeric_active;      // 1 = active; empty means all active
   std::vector<uint8_t> categorical_active;  // 1 = active; empty means all active
 };
