@@ -9,6 +9,7 @@ PACKAGES=(
   dataset-fashion-mnist
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   gcc-avr avr-libc simavr
+  graphviz
 )
 
 missing=()

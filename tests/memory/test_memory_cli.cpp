@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/core/subprocess.hpp"
 #include "tests/common/run_cli.hpp"
 
 using sparse::test::run_cli;
@@ -64,4 +65,16 @@ TEST(GraphCli, RendersSvgWhenDotIsOnPath) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["svg"], (tmp / "g.svg").string());
   EXPECT_EQ(sparse::test::slurp(tmp / "g.svg"), "<svg>" + (tmp / "g.dot").string() + "</svg>\n");
+}
+
+// With Graphviz installed (scripts/install-deps.sh installs it) the SVG is a real rendering of every node.
+TEST(GraphCli, RealGraphvizRendersEveryNode) {
+  if (!sparse::program_available("dot")) GTEST_SKIP() << "Graphviz 'dot' not installed (apt-get install graphviz)";
+  sparse::test::TempDir tmp;
+  const auto r = run_cli("graph " + kLenet + " --json --dot " + (tmp / "g.dot").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string svg = sparse::test::slurp(tmp / "g.svg");
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  for (const char* node : {"block1.layer1.conv", "block2.pool", "fc.main", "fc.output", "MS [400500, 400500]"})
+    EXPECT_NE(svg.find(node), std::string::npos) << node;
 }
