@@ -70,6 +70,8 @@ void add_train_command(CLI::App& app) {
     summary["method"] = method;
     summary["device"] = backend->name();
     summary["normalization"] = {{"mean", data.norm.mean}, {"std", data.norm.std}};
+    summary["seed"] = st.seed;
+    summary["calibration_images"] = st.calibration_images;  // int8: nn::quantize_trained(model, data, this, seed)
     if (!out_dir.empty()) {
       std::filesystem::create_directories(out_dir);
       write_file_atomic(std::filesystem::path(out_dir) / "config.json", space::to_json(config).dump(2) + "\n");

@@ -12,15 +12,20 @@
 
 namespace sparse::nn {
 
-double int8_accuracy(const DeterministicModel& model, const data::Dataset& data, size_t calibration, uint64_t seed) {
+QuantizedModel quantize_trained(const DeterministicModel& model, const data::Dataset& data, size_t calibration,
+                                uint64_t seed) {
   std::vector<size_t> order(data.train.size());
   std::iota(order.begin(), order.end(), size_t{0});
   PhiloxStream rng(seed, 0xca1b);
   rng.shuffle(order.begin(), order.end());
   order.resize(std::min(order.size(), std::max<size_t>(1, calibration)));
   const data::ImageSet cal = data.train.subset(order);
-  const QuantizedModel q = quantize(model, calibrate(model, cal, data.norm));
-  return int8_accuracy(q, data.test, data.norm, 0, SIZE_MAX, hardware_threads());
+  return quantize(model, calibrate(model, cal, data.norm));
+}
+
+double int8_accuracy(const DeterministicModel& model, const data::Dataset& data, size_t calibration, uint64_t seed) {
+  return int8_accuracy(quantize_trained(model, data, calibration, seed), data.test, data.norm, 0, SIZE_MAX,
+                       hardware_threads());
 }
 
 }  // namespace sparse::nn
