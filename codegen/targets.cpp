@@ -9,13 +9,18 @@ namespace sparse::codegen {
 
 const std::vector<Target>& targets() {
   static const std::vector<Target> all = {
-      {"host", "", "", "", {}, "", true},
-      {"cortex-m0", "microbit", "", "cortex-m0", {"-mfloat-abi=soft"}, "microbit.ld", false},
-      {"cortex-m3", "mps2-an385", "", "cortex-m3", {"-mfloat-abi=soft"}, "mps2.ld", false},
-      {"cortex-m4", "mps2-an386", "", "cortex-m4", {"-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"}, "mps2.ld", true},
-      {"cortex-m7", "mps2-an500", "", "cortex-m7", {"-mfloat-abi=hard", "-mfpu=fpv5-d16"}, "mps2.ld", true},
-      {"cortex-m33", "mps2-an505", "", "cortex-m33", {"-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"}, "mps2_an505.ld", true},
-      {"avr", "", "atmega328p", "", {}, "", false},
+      // Memories are the linker scripts' (micro:bit nRF51822 256 KB / 16 KB; MPS2 code and data SSRAM 4 MB each)
+      // and the ATmega328P's 32 KB flash / 2 KB SRAM.
+      {"host", "", "", "", {}, "", true, 0, 0},
+      {"cortex-m0", "microbit", "", "cortex-m0", {"-mfloat-abi=soft"}, "microbit.ld", false, 256 << 10, 16 << 10},
+      {"cortex-m3", "mps2-an385", "", "cortex-m3", {"-mfloat-abi=soft"}, "mps2.ld", false, 4 << 20, 4 << 20},
+      {"cortex-m4", "mps2-an386", "", "cortex-m4", {"-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"}, "mps2.ld", true, 4 << 20,
+       4 << 20},
+      {"cortex-m7", "mps2-an500", "", "cortex-m7", {"-mfloat-abi=hard", "-mfpu=fpv5-d16"}, "mps2.ld", true, 4 << 20,
+       4 << 20},
+      {"cortex-m33", "mps2-an505", "", "cortex-m33", {"-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"}, "mps2_an505.ld", true,
+       4 << 20, 4 << 20},
+      {"avr", "", "atmega328p", "", {}, "", false, 32 << 10, 2 << 10},
   };
   return all;
 }
@@ -127,15 +132,18 @@ void build(const Target& t, const BuildOptions& o) {
   }
 }
 
-ProcessResult run(const Target& t, const std::filesystem::path& program, double timeout_seconds) {
+ProcessResult run(const Target& t, const std::filesystem::path& program, double timeout_seconds,
+                  bool count_instructions) {
   if (is_host(t)) return run_process({program.string()}, timeout_seconds);
   if (is_avr(t))
     return parse_simavr(run_process({"simavr", "-m", t.avr_mcu, "-f", "16000000", program.string()}, timeout_seconds));
   // Semihosting output goes to a stdio chardev so that it arrives on stdout (QEMU's default is stderr).
-  return run_process({"qemu-system-arm", "-machine", t.qemu_machine, "-cpu", t.cpu, "-nographic", "-monitor", "none",
-                      "-serial", "none", "-chardev", "stdio,id=semihost", "-semihosting-config",
-                      "enable=on,target=native,chardev=semihost", "-kernel", program.string()},
-                     timeout_seconds);
+  std::vector<std::string> argv = {"qemu-system-arm", "-machine", t.qemu_machine, "-cpu", t.cpu, "-nographic",
+                                   "-monitor", "none", "-serial", "none", "-chardev", "stdio,id=semihost",
+                                   "-semihosting-config", "enable=on,target=native,chardev=semihost"};
+  if (count_instructions) argv.insert(argv.end(), {"-icount", "shift=0"});
+  argv.insert(argv.end(), {"-kernel", program.string()});
+  return run_process(argv, timeout_seconds);
 }
 
 ElfSizes elf_sizes(const Target& t, const std::filesystem::path& elf) {

@@ -3,6 +3,7 @@
 // in codegen/targets/cortex-m/, and the Arduino Uno's ATmega328P under simavr (codegen/targets/avr/).
 // Output comes back through semihosting (Cortex-M) or USART0 (AVR); every emulator run has a time limit.
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ struct Target {
   std::vector<std::string> float_flags;  // -mfloat-abi / -mfpu
   std::string linker_script;             // file in codegen/targets/cortex-m/
   bool has_fpu = false;
+  int64_t flash_bytes = 0, ram_bytes = 0;  // the emulated chip's memories (0: unlimited, the host)
 };
 
 const std::vector<Target>& targets();
@@ -43,8 +45,11 @@ struct BuildOptions {
 // Compiles with -std=c99 -Wall -Wextra -Werror -pedantic. Throws with the compiler's output on failure.
 void build(const Target& t, const BuildOptions& options);
 
-// Runs the built program: natively for host, under qemu-system-arm otherwise.
-ProcessResult run(const Target& t, const std::filesystem::path& program, double timeout_seconds);
+// Runs the built program: natively for host, under qemu-system-arm otherwise. `count_instructions` runs QEMU
+// with -icount shift=0, so that virtual time advances 1 ns per executed guest instruction (the processor-clock
+// SysTick then counts instructions / clock period); it does not change what the program computes.
+ProcessResult run(const Target& t, const std::filesystem::path& program, double timeout_seconds,
+                  bool count_instructions = false);
 
 struct ElfSizes {
   long text = 0, data = 0, bss = 0;  // bytes, as arm-none-eabi-size reports them (flash = text + data)

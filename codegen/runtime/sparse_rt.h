@@ -2,7 +2,8 @@
  * C99, no malloc, no libc beyond <stdint.h>/<string.h>. Activations NHWC int8 with a per-tensor zero point;
  * weights int8 per output channel (zero point 0) in one of three encodings (dense, bitmask, relative index;
  * see codegen/weight_encoding.hpp); bias int32; requantization by a Q31 multiplier and a shift (positive =
- * left) per output channel, rounding as gemmlowp's SaturatingRoundingDoublingHighMul + RoundingDivideByPOT.
+ * left) per output channel, rounding as gemmlowp's SaturatingRoundingDoublingHighMul (ties toward +infinity) +
+ * RoundingDivideByPOT (ties away from zero).
  * The host int8 executor computes the same integers; generated code is checked against it bit for bit.
  * Portable to 16-bit int (AVR): every index and product that can exceed 32767 is computed in int32_t. */
 #ifndef SPARSE_RT_H
@@ -32,7 +33,8 @@ typedef struct {
   const uint8_t* data;  /* in flash; rows = output channels, cols = KH·KW·(Cin/groups) in (kh, kw, ci) order */
 } sprt_weights;
 
-/* round(a·b / 2^31), half away from zero; INT32_MIN·INT32_MIN saturates to INT32_MAX. */
+/* round(a·b / 2^31) to nearest, ties toward +infinity (gemmlowp's nudge then truncation: 0.5 -> 1, -0.5 -> 0,
+ * -1.5 -> -1); INT32_MIN·INT32_MIN saturates to INT32_MAX. */
 int32_t sprt_srdhm(int32_t a, int32_t b);
 /* x / 2^exponent rounded half away from zero, 0 <= exponent <= 31. */
 int32_t sprt_rdbpot(int32_t x, int exponent);

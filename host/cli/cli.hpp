@@ -19,5 +19,6 @@ void add_data_commands(CLI::App& app);
 void add_space_commands(CLI::App& app);
 void add_graph_commands(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace sparse::cli

@@ -1,4 +1,5 @@
-// C runtime kernels: requantization against an independent 128-bit two-step rounding; convolutions (regular,
+// C runtime kernels: requantization against an independent 128-bit two-step rounding (gemmlowp's: high multiply
+// ties toward +inf, then the rounding shift half away from zero), exact ties included; convolutions (regular,
 // grouped, depthwise, 1x1, FC, padding, stride) in all three weight encodings against dense reference loops;
 // pooling, channel max, add and concat; and the same kernels cross-compiled for every Cortex-M target give
 // the host's results bit for bit under QEMU.
@@ -30,10 +31,21 @@ i128 round_half_away(i128 num, int bits) {
   return q;
 }
 
+// floor(num / 2^bits + 1/2): round to nearest, ties toward +infinity, on 128 bits.
+i128 round_half_up(i128 num, int bits) {
+  const i128 d = static_cast<i128>(1) << bits;
+  const i128 t = num + d / 2;
+  const i128 q = t / d;  // truncates toward zero: step down for negative non-multiples to get the floor
+  return (t % d != 0 && t < 0) ? q - 1 : q;
+}
+
+// gemmlowp (REFERENCE.md §6): SaturatingRoundingDoublingHighMul rounds a·b / 2^31 to nearest with ties toward
+// +infinity (its nudge 1 − 2^30 for a negative product, then truncation: −0.5 -> 0, −1.5 -> −1, 0.5 -> 1);
+// RoundingDivideByPOT rounds ties away from zero.
 int32_t reference_mbqm(int32_t x, int32_t m, int shift) {
   const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
   const i128 shifted = static_cast<i128>(x) << left;
-  i128 high = round_half_away(shifted * m, 31);  // SaturatingRoundingDoublingHighMul
+  i128 high = round_half_up(shifted * m, 31);  // SaturatingRoundingDoublingHighMul
   if (high > INT32_MAX) high = INT32_MAX;
   return static_cast<int32_t>(round_half_away(high, right));  // RoundingDivideByPOT
 }
@@ -81,12 +93,19 @@ TEST(Runtime, RequantizationMatchesTwoStepRounding) {
   PhiloxStream rng(5);
   for (int i = 0; i < 200000; ++i) {
     const int32_t x = static_cast<int32_t>(rng.next_u32()) >> static_cast<int>(rng.below(24));
-    const int32_t m = static_cast<int32_t>((1u << 30) + rng.below(1u << 30));
+    // m = 2^30 makes a·m / 2^31 = a / 2: every odd a is an exact tie of the high multiply.
+    const int32_t m = i % 4 == 0 ? (1 << 30) : static_cast<int32_t>((1u << 30) + rng.below(1u << 30));
     const int shift = static_cast<int>(rng.below(20)) - 15;
     const int32_t safe_x = shift > 0 ? x >> shift : x;  // keep x << shift in range, as real accumulators are
     ASSERT_EQ(sprt_mbqm(safe_x, m, shift), reference_mbqm(safe_x, m, shift)) << safe_x << " " << m << " " << shift;
   }
   EXPECT_EQ(sprt_srdhm(INT32_MIN, INT32_MIN), INT32_MAX);
+  // Ties of the high multiply go toward +infinity: 0.5 -> 1, -0.5 -> 0, -1.5 -> -1, 1.5 -> 2.
+  EXPECT_EQ(sprt_srdhm(1 << 15, 1 << 15), 1);
+  EXPECT_EQ(sprt_srdhm(-(1 << 15), 1 << 15), 0);
+  EXPECT_EQ(sprt_srdhm(-3 << 15, 1 << 15), -1);
+  EXPECT_EQ(sprt_srdhm(3 << 15, 1 << 15), 2);
+  EXPECT_EQ(sprt_srdhm(-(1 << 15) - 1, 1 << 15), -1);  // just below -0.5
   EXPECT_EQ(sprt_rdbpot(5, 1), 3);    // 2.5 -> 3
   EXPECT_EQ(sprt_rdbpot(-5, 1), -3);  // -2.5 -> -3
   EXPECT_EQ(sprt_rdbpot(-3, 2), -1);  // -0.75 -> -1
