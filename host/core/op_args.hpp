@@ -311,7 +311,9 @@ template <class T> struct BcEpilogueBackwardArgsT {
   bool accumulate;
 };
 // BC KL (REFERENCE.md §4): kl = −Σ_g [k1·sigmoid(k2 + k3·la_g) − 0.5·softplus(−la_g) − k1]
-//                              + Σ_w [−0.5·log σ²_w + 0.5·(σ²_w + μ²_w) − 0.5],  la_g = log α of (μ_z, log σ²_z).
+//                              + Σ_w [−0.5·log σ²_w + 0.5·(σ²_w + μ²_w) − 0.5],
+// la_g = log σ²_z − log(μ_z² + 1e-8) *unclipped* (the init log σ²_z ≈ −9 lies below SpVD's −8 clip, where the
+// gradient would vanish; Louizos et al. do not clip it). The log_alpha op's clip serves the pruning decision.
 template <class T> struct BcKlForwardArgsT {
   int64_t groups, weights;
   const T* mu_z;          // [groups]

@@ -440,7 +440,7 @@ class CpuBackend final : public Backend {
   }
   void bc_kl_forward(const BcKlForwardArgsT<float>& a) override {
     double kl = 0.0;
-    for (int64_t g = 0; g < a.groups; ++g) kl += ref::kl_term_of(a.mu_z[g], a.log_sigma2_z[g]);
+    for (int64_t g = 0; g < a.groups; ++g) kl += ref::group_kl_term_of(a.mu_z[g], a.log_sigma2_z[g]);
     kl += parallel_sum(a.weights, [&](int64_t b, int64_t e) { return bc_weight_kl_sum(a.mu_w + b, a.log_sigma2_w + b, e - b); });
     *a.kl = float(kl);
   }

@@ -73,6 +73,21 @@ inline void kl_term_grad(T theta, T log_sigma2, double* dtheta, double* dlog_sig
   *dtheta = g * (-2.0 * th / (th * th + 1e-8));    // ∂la/∂θ = −2θ/(θ² + 1e-8)
 }
 
+// Group term of the BC KL (REFERENCE.md §4) through the *unclipped* group log α: the init log σ²_z ≈ −9 lies
+// below the −8 clip, so a clipped log α would have no gradient and no group could ever be pruned (Louizos et
+// al.'s code does not clip it either). The clip is for the SpVD per-weight term and the pruning decision only.
+template <class T>
+inline double group_kl_term_of(T mu_z, T log_sigma2_z) {
+  return kl_term(double(log_alpha_raw(mu_z, log_sigma2_z)));
+}
+template <class T>
+inline void group_kl_term_grad(T mu_z, T log_sigma2_z, double* dmu_z, double* dlog_sigma2_z) {
+  const double g = kl_term_dla(double(log_alpha_raw(mu_z, log_sigma2_z)));
+  const double m = double(mu_z);
+  *dlog_sigma2_z = g;
+  *dmu_z = g * (-2.0 * m / (m * m + 1e-8));
+}
+
 // ---- convolution (NHWC, HWIO weights, groups) ------------------------------------------------------------
 
 template <class T>
@@ -539,7 +554,7 @@ inline double bc_weight_kl_term(T mu_w, T log_sigma2_w) {
 template <class T>
 void bc_kl_forward(const BcKlForwardArgsT<T>& a) {
   double kl = 0.0;
-  for (int64_t g = 0; g < a.groups; ++g) kl += kl_term_of(a.mu_z[g], a.log_sigma2_z[g]);
+  for (int64_t g = 0; g < a.groups; ++g) kl += group_kl_term_of(a.mu_z[g], a.log_sigma2_z[g]);
   for (int64_t w = 0; w < a.weights; ++w) kl += bc_weight_kl_term(a.mu_w[w], a.log_sigma2_w[w]);
   *a.kl = T(kl);
 }
@@ -549,7 +564,7 @@ void bc_kl_backward(const BcKlBackwardArgsT<T>& a) {
   const double scale = double(a.scale);
   for (int64_t g = 0; g < a.groups; ++g) {
     double dmu, dls;
-    kl_term_grad(a.mu_z[g], a.log_sigma2_z[g], &dmu, &dls);
+    group_kl_term_grad(a.mu_z[g], a.log_sigma2_z[g], &dmu, &dls);
     store(a.dmu_z[g], T(scale * dmu), a.accumulate);
     store(a.dlog_sigma2_z[g], T(scale * dls), a.accumulate);
   }

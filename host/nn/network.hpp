@@ -47,10 +47,11 @@ struct StepStats {
   int correct = 0;    // argmax hits in the batch
 };
 
-// Per weighted node of a DeterministicModel: non-zero weights (incl. biases) and active channels, with weights
-// that only read all-zero channels counted as zero (they are removed by remove_dead_weights).
+// Per node of a DeterministicModel: non-zero weights (incl. biases) and active channels (neither identically
+// zero nor unread by any live weight), counted after remove_dead_weights.
 memory::PruningState pruning_state(const DeterministicModel& m);
-// Zero every weight whose input channel is identically zero (a structurally pruned channel): outputs unchanged.
+// Zero every weight that reads an identically zero channel or produces a channel nothing reads (and the bias of
+// such a channel), to a fixed point: the network's outputs are unchanged.
 void remove_dead_weights(DeterministicModel& m);
 
 class Network {

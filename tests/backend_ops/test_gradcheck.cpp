@@ -375,13 +375,14 @@ TEST(GradCheck, BcEpilogueWithFixedSeed) {
   grad_check("bc_epilogue", {{"mu", &mu}, {"var", &var}, {"z", &z}}, forward, backward, 141);
 }
 
-TEST(GradCheck, BcKlZeroWhereClipped) {
+TEST(GradCheck, BcKlGroupTermIsNotClipped) {
   const int64_t groups = 6, weights = 15;
   Random rng(150);
   Vec muz = rng.doubles(size_t(groups), 0.5, 1.5), lsz = rng.doubles(size_t(groups), -6.0, 0.0),
       muw = rng.doubles(size_t(weights)), lsw = rng.doubles(size_t(weights), -9.0, 0.0);
-  muz[2] = 1e-3;  // group log α ≈ 13.8 − ...: clipped at 8
+  muz[2] = 1e-3;  // group log α ≈ 13.8: beyond SpVD's clip, still differentiable
   lsz[2] = 0.0;
+  lsz[4] = -9.0;  // the BC initialization (log α ≈ −9): gradient must not vanish
   const auto forward = [&] {
     double kl = 0.0;
     ref::bc_kl_forward(BcKlForwardArgsT<double>{.groups = groups, .weights = weights, .mu_z = muz.data(),
@@ -400,8 +401,12 @@ TEST(GradCheck, BcKlZeroWhereClipped) {
   };
   const Grads g = grad_check("bc_kl", {{"mu_z", &muz}, {"log_sigma2_z", &lsz}, {"mu_w", &muw}, {"log_sigma2_w", &lsw}},
                              forward, backward, 151);
-  EXPECT_EQ(g[0][2], 0.0);
-  EXPECT_EQ(g[1][2], 0.0);
+  EXPECT_NE(g[0][2], 0.0);
+  EXPECT_NE(g[1][2], 0.0);
+  // At the BC initialization (log α ≈ −9) ∂KL/∂log σ²_z ≈ −0.5: the KL pushes toward pruning.
+  const Grads unit = backward(Vec{1.0});
+  EXPECT_LT(unit[1][4], -0.4);
+  EXPECT_GT(unit[1][4], -0.6);
 }
 
 }  // namespace

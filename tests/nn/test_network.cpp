@@ -119,7 +119,7 @@ TEST(NetworkGradients, DeterministicWithBatchNormMatchesFiniteDifferences) {
 }
 
 TEST(NetworkNoise, SameStepSameLossOtherStepOtherLoss) {
-  auto be = cpu::make_cpu_backend(2);
+  auto be = cpu::make_cpu_backend(1);
   Network net(*be, test::small_config(3, {4}, 300), Method::spvd, 8, 5);
   // Large variances so the noise matters.
   for (auto& p : net.params())
