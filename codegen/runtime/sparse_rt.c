@@ -45,44 +45,59 @@ static const uint8_t* row_end(const sprt_weights* w, const uint8_t* row, int32_t
 }
 
 /* Σ over the row's non-zero weights of w·(x − zp) at one output position; `base_y`, `base_x` are the top-left
- * input coordinates of the window, `c0` the group's first input channel. */
+ * input coordinates of the window, `c0` the group's first input channel. Columns are (ky, kx, ci) with ci
+ * fastest; the walk keeps the three coordinates as counters (no division per tap). */
 static int32_t row_dot(const sprt_weights* w, const uint8_t* row, int32_t cols, const int8_t* x, sprt_shape in, int base_y,
                        int base_x, int kw, int cpg, int c0) {
   int32_t acc = 0;
   int32_t j;
-#define SPRT_TAP(col, wv)                                                                    \
-  do {                                                                                       \
-    const int ci_ = (int)((col) % cpg), kx_ = (int)(((col) / cpg) % kw);                    \
-    const int ky_ = (int)((col) / ((int32_t)cpg * kw));                                      \
-    const int iy_ = base_y + ky_, ix_ = base_x + kx_;                                        \
-    if (iy_ >= 0 && iy_ < in.h && ix_ >= 0 && ix_ < in.w)                                    \
-      acc += (int32_t)(wv) *                                                                 \
-             ((int32_t)x[((int32_t)iy_ * in.w + ix_) * in.c + c0 + ci_] - in.zero_point);    \
+  int ci = 0, kx = 0, ky = 0; /* coordinates of the current column */
+#define SPRT_TAP(wv)                                                                        \
+  do {                                                                                      \
+    const int iy_ = base_y + ky, ix_ = base_x + kx;                                         \
+    if (iy_ >= 0 && iy_ < in.h && ix_ >= 0 && ix_ < in.w)                                   \
+      acc += (int32_t)(wv) *                                                                \
+             ((int32_t)x[((int32_t)iy_ * in.w + ix_) * in.c + c0 + ci] - in.zero_point);    \
+  } while (0)
+#define SPRT_ADVANCE(n)       \
+  do {                        \
+    ci += (n);                \
+    while (ci >= cpg) {       \
+      ci -= cpg;              \
+      if (++kx == kw) {       \
+        kx = 0;               \
+        ++ky;                 \
+      }                       \
+    }                         \
   } while (0)
   if (w->encoding == SPRT_DENSE) {
     for (j = 0; j < cols; ++j) {
       const int8_t v = SPRT_RD_I8(row + j);
-      if (v) SPRT_TAP(j, v);
+      if (v) SPRT_TAP(v);
+      SPRT_ADVANCE(1);
     }
   } else if (w->encoding == SPRT_BITMASK) {
     const uint8_t* v = row + (cols + 7) / 8;
-    for (j = 0; j < cols; ++j)
+    for (j = 0; j < cols; ++j) {
       if (SPRT_RD_U8(row + (j >> 3)) & (1u << (j & 7))) {
-        SPRT_TAP(j, SPRT_RD_I8(v));
+        SPRT_TAP(SPRT_RD_I8(v));
         ++v;
       }
+      SPRT_ADVANCE(1);
+    }
   } else {
     const uint16_t count = (uint16_t)(SPRT_RD_U8(row) | ((uint16_t)SPRT_RD_U8(row + 1) << 8));
     const uint8_t* e = row + 2;
-    int32_t col = -1;
     uint16_t k;
-    for (k = 0; k < count; ++k, e += 2) {
+    for (k = 0; k < count; ++k, e += 2) { /* entry: skip `gap` columns, then one value */
       const int8_t v = SPRT_RD_I8(e + 1);
-      col += 1 + SPRT_RD_U8(e);
-      if (v) SPRT_TAP(col, v);
+      SPRT_ADVANCE(SPRT_RD_U8(e));
+      if (v) SPRT_TAP(v);
+      SPRT_ADVANCE(1);
     }
   }
 #undef SPRT_TAP
+#undef SPRT_ADVANCE
   return acc;
 }
 
