@@ -218,6 +218,8 @@ template <class T> struct LrtSampleForwardArgsT {
   const T* var;  // [count]
   T* y;          // [count]
 };
+// With the forward's mu and y given (both non-null), ε = (y − μ)/sqrt(v + 1e-8) is taken from them instead of
+// being drawn again (dvar = dy·(y − μ)/(2·(v + 1e-8))): equal up to rounding, and no second Philox pass.
 template <class T> struct LrtSampleBackwardArgsT {
   int64_t count;
   uint64_t seed, offset;
@@ -226,6 +228,8 @@ template <class T> struct LrtSampleBackwardArgsT {
   T* dmu;        // [count] or null
   T* dvar;       // [count]
   bool accumulate;
+  const T* mu = nullptr;  // [count] or null: the forward's mean
+  const T* y = nullptr;   // [count] or null: the forward's sample
 };
 
 // log α = clip(log σ² − log(θ² + 1e-8), −8, 8) (REFERENCE.md §3, also the BC group log α of §4).

@@ -328,6 +328,24 @@ class CpuBackend final : public Backend {
     }, 4);
   }
   void lrt_sample_backward(const LrtSampleBackwardArgsT<float>& a) override {
+    if (a.mu && a.y) {  // ε from the forward's sample: no Philox pass
+      each_chunk(a.count, double(a.count), kMathGrain, [&](int64_t b, int64_t e) {
+        const float *__restrict var = a.var + b, *__restrict dy = a.dy + b, *__restrict mu = a.mu + b,
+                    *__restrict y = a.y + b;
+        float* __restrict dvar = a.dvar + b;
+        const int64_t m = e - b;
+        if (a.dmu) {
+          float* __restrict dmu = a.dmu + b;
+          for (int64_t i = 0; i < m; ++i) dmu[i] = a.accumulate ? dmu[i] + dy[i] : dy[i];
+        }
+        if (a.accumulate) {
+          for (int64_t i = 0; i < m; ++i) dvar[i] += dy[i] * (y[i] - mu[i]) / (2.0f * (var[i] + 1e-8f));
+        } else {
+          for (int64_t i = 0; i < m; ++i) dvar[i] = dy[i] * (y[i] - mu[i]) / (2.0f * (var[i] + 1e-8f));
+        }
+      });
+      return;
+    }
     each_chunk(a.count, double(a.count), kMathGrain, [&](int64_t b, int64_t e) {
       alignas(64) float eps[kNoiseBatch];
       for (int64_t s = b; s < e; s += kNoiseBatch) {

@@ -429,8 +429,12 @@ void lrt_sample_forward(const LrtSampleForwardArgsT<T>& a) {
 template <class T>
 void lrt_sample_backward(const LrtSampleBackwardArgsT<T>& a) {
   for (int64_t e = 0; e < a.count; ++e) {
-    const T eps = T(noise(a.seed, a.offset, uint64_t(e)));
     if (a.dmu) store(a.dmu[e], a.dy[e], a.accumulate);
+    if (a.mu && a.y) {
+      store(a.dvar[e], a.dy[e] * (a.y[e] - a.mu[e]) / (T(2) * (a.var[e] + T(1e-8))), a.accumulate);
+      continue;
+    }
+    const T eps = T(noise(a.seed, a.offset, uint64_t(e)));
     store(a.dvar[e], a.dy[e] * eps / (T(2) * std::sqrt(a.var[e] + T(1e-8))), a.accumulate);
   }
 }

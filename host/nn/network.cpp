@@ -379,7 +379,9 @@ void Network::backward_weighted(size_t i, Mode mode, float kl_scale, uint64_t st
                               s.var.data(), s.z.data(), dcur, s.dmu.data(), s.dvar.data(), s.dz.data(), false});
     dmu = s.dmu.data();
   } else {
-    be_.lrt_sample_backward({out_count, seed, noise_offset(step, i, 0), s.var.data(), dcur, nullptr, s.dvar.data(), false});
+    const float* y = (g.relu || g.batch_norm) ? s.pre.data() : s.out.data();
+    be_.lrt_sample_backward(
+        {out_count, seed, noise_offset(step, i, 0), s.var.data(), dcur, nullptr, s.dvar.data(), false, s.mu.data(), y});
   }
   const float* xin = (method_ == Method::bc && fc) ? s.xz.data() : x;
   filter(xin, dmu, th.grad.data(), bi.grad.data(), false);

@@ -176,6 +176,27 @@ TEST(Noise, LrtSampleIsAPureFunctionOfSeedAndOffset) {
   EXPECT_NEAR(sq / double(count - 1), 1.0, 0.03);
 }
 
+// The backward's two ways to get ε (Philox again, or (y − μ)/sqrt(v + 1e-8) from the forward) agree.
+TEST(Noise, LrtBackwardFromTheForwardSampleEqualsRedrawing) {
+  constexpr size_t count = 4099;
+  std::vector<double> mu(count), var(count), y(count), dy(count);
+  for (size_t i = 0; i < count; ++i) {
+    mu[i] = std::sin(0.37 * double(i));
+    var[i] = 0.01 + 2.0 * std::fabs(std::cos(0.11 * double(i)));
+    dy[i] = std::cos(0.71 * double(i));
+  }
+  ref::lrt_sample_forward(LrtSampleForwardArgsT<double>{.count = int64_t(count), .seed = 9, .offset = 4, .mu = mu.data(),
+                                                        .var = var.data(), .y = y.data()});
+  std::vector<double> redraw(count), from_y(count);
+  ref::lrt_sample_backward(LrtSampleBackwardArgsT<double>{.count = int64_t(count), .seed = 9, .offset = 4, .var = var.data(),
+                                                          .dy = dy.data(), .dmu = nullptr, .dvar = redraw.data(),
+                                                          .accumulate = false});
+  ref::lrt_sample_backward(LrtSampleBackwardArgsT<double>{.count = int64_t(count), .seed = 9, .offset = 4, .var = var.data(),
+                                                          .dy = dy.data(), .dmu = nullptr, .dvar = from_y.data(),
+                                                          .accumulate = false, .mu = mu.data(), .y = y.data()});
+  for (size_t i = 0; i < count; ++i) EXPECT_NEAR(from_y[i], redraw[i], 1e-9) << i;
+}
+
 TEST(ConvShape, SameAndValidPadding) {
   const ConvShape same = conv_shape(2, 28, 27, 3, 8, 5, true);
   EXPECT_EQ(same.oh, 28);

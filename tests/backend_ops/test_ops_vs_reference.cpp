@@ -633,11 +633,18 @@ struct lrt_sample_backward_case {
   static void run() {
     uint64_t seed = 2400;
     for (int64_t count : kMathCounts)
-      for (int mode = 0; mode < 3; ++mode) {  // overwrite, accumulate, dmu null
-        const bool acc = mode == 1, has_dmu = mode != 2;
+      for (int mode = 0; mode < 5; ++mode) {  // overwrite, accumulate, dmu null; 3, 4: ε from the forward's mu, y
+        const bool acc = mode == 1 || mode == 4, has_dmu = mode != 2, from_y = mode >= 3;
         Random rng(seed++);
-        OpRun r("lrt_sample_backward " + std::to_string(count) + acc_label(acc) + (has_dmu ? "" : " dmu null"));
-        const int var = r.input("var", rng.floats(size_t(count), 0.0, 2.0));
+        OpRun r("lrt_sample_backward " + std::to_string(count) + acc_label(acc) + (has_dmu ? "" : " dmu null") +
+                (from_y ? " eps from y" : ""));
+        std::vector<float> var_h = rng.floats(size_t(count), 0.0, 2.0), mu_h = rng.floats(size_t(count));
+        std::vector<float> y_h(static_cast<size_t>(count));
+        ref::lrt_sample_forward(LrtSampleForwardArgsT<float>{.count = count, .seed = 77, .offset = 1ull << 33,
+                                                             .mu = mu_h.data(), .var = var_h.data(), .y = y_h.data()});
+        const int var = r.input("var", var_h);
+        const int mu = r.input("mu", mu_h);
+        const int y = r.input("y", y_h);
         const int dy = r.input("dy", rng.floats(size_t(count)));
         const int dmu = has_dmu ? r.output("dmu", out_init(rng, size_t(count), acc)) : -1;
         const int dvar = r.output("dvar", out_init(rng, size_t(count), acc));
@@ -645,7 +652,8 @@ struct lrt_sample_backward_case {
             [&](OpRun& o) {
               return LrtSampleBackwardArgsT<float>{.count = count, .seed = 77, .offset = 1ull << 33, .var = o.f(var),
                                                    .dy = o.f(dy), .dmu = opt(o, dmu), .dvar = o.f(dvar),
-                                                   .accumulate = acc};
+                                                   .accumulate = acc, .mu = from_y ? o.f(mu) : nullptr,
+                                                   .y = from_y ? o.f(y) : nullptr};
             },
             &ref::lrt_sample_backward<float>, &Backend::lrt_sample_backward, backends(), 1e-12);
       }
