@@ -65,22 +65,38 @@ TrialSource trial_from_store(const fs::path& db, int64_t trial_id) {
   t.summary = r.metrics.is_object() ? r.metrics : nlohmann::json::object();
   if (r.test_acc) t.summary["test_acc"] = *r.test_acc;
   if (r.int8_acc) t.summary["int8_test_acc"] = *r.int8_acc;
+  // The search's settings (host/search/settings.cpp layout): /data (dataset options), /train/calibration_images,
+  // /dataset_fingerprint (training mean and std); the trial's metrics carry its seed.
   const store::SearchRecord s = st.get_search(r.search_id);
-  for (const char* key : {"seed", "calibration_images", "normalization"})
-    if (!t.summary.contains(key) && s.settings.is_object() && s.settings.contains(key)) t.summary[key] = s.settings[key];
+  const nlohmann::json& set = s.settings;
+  auto at = [&](const char* ptr) -> const nlohmann::json* {
+    if (!set.is_object()) return nullptr;
+    const nlohmann::json::json_pointer jp(ptr);
+    return set.contains(jp) && !set.at(jp).is_null() ? &set.at(jp) : nullptr;
+  };
+  if (!t.summary.contains("calibration_images"))
+    if (const auto* v = at("/train/calibration_images")) t.summary["calibration_images"] = *v;
+  if (!t.summary.contains("seed"))
+    if (const auto* v = at("/seed")) t.summary["seed"] = *v;
+  if (!t.summary.contains("normalization"))
+    if (const auto* m = at("/dataset_fingerprint/mean"))
+      if (const auto* sd = at("/dataset_fingerprint/std")) t.summary["normalization"] = {{"mean", *m}, {"std", *sd}};
   data::DatasetOptions o;
   o.name = s.dataset;
-  // Options the search recorded (same names as the CLI's dataset flags).
-  if (s.settings.is_object() && s.settings.contains("dataset_options")) {
-    const auto& d = s.settings["dataset_options"];
-    if (d.contains("data_dir")) o.data_dir = d["data_dir"].get<std::string>();
-    if (d.contains("split_seed")) o.split_seed = d["split_seed"].get<uint64_t>();
-    if (d.contains("image_size")) o.image_shape = data::parse_image_shape(d["image_size"].get<std::string>());
-    if (d.contains("val_size")) o.val_size = d["val_size"].get<size_t>();
-    if (d.contains("classes")) o.synthetic_classes = d["classes"].get<int>();
-    if (d.contains("train_size")) o.synthetic_train = d["train_size"].get<size_t>();
-    if (d.contains("test_size")) o.synthetic_test = d["test_size"].get<size_t>();
-    if (d.contains("noise")) o.synthetic_noise = d["noise"].get<float>();
+  if (const auto* d = at("/data")) {
+    if (d->contains("name")) o.name = (*d)["name"].get<std::string>();
+    if (d->contains("data_dir") && !(*d)["data_dir"].is_null()) o.data_dir = (*d)["data_dir"].get<std::string>();
+    if (d->contains("split_seed")) o.split_seed = (*d)["split_seed"].get<uint64_t>();
+    if (d->contains("val_size") && !(*d)["val_size"].is_null()) o.val_size = (*d)["val_size"].get<size_t>();
+    if (d->contains("image_shape") && !(*d)["image_shape"].is_null()) {
+      const auto v = (*d)["image_shape"].get<std::vector<int>>();
+      SPARSE_CHECK(v.size() == 3, t.origin << ": the search's image_shape has " << v.size() << " entries, expected 3");
+      o.image_shape = data::ImageShape{v[0], v[1], v[2]};
+    }
+    if (d->contains("synthetic_classes")) o.synthetic_classes = (*d)["synthetic_classes"].get<int>();
+    if (d->contains("synthetic_train")) o.synthetic_train = (*d)["synthetic_train"].get<size_t>();
+    if (d->contains("synthetic_test")) o.synthetic_test = (*d)["synthetic_test"].get<size_t>();
+    if (d->contains("synthetic_noise")) o.synthetic_noise = (*d)["synthetic_noise"].get<float>();
   }
   t.dataset = o;
   return t;

@@ -37,7 +37,9 @@ bool is_sqlite_file(const std::filesystem::path& p);
 // that carries the trial's own message.
 TrialSource trial_from_dir(const std::filesystem::path& dir);
 // Trial `trial_id` of the SQLite store at `db`: it must be done and have φ. Seed and calibration size come from
-// the trial's metrics when present, else from the search's settings, else the trainer's defaults.
+// the trial's metrics when present, else from the search's settings (/seed, /train/calibration_images), else the
+// trainer's defaults; the dataset from the settings' /data options (host/search/settings.cpp), else the search's
+// dataset name; the recorded normalization from /dataset_fingerprint.
 TrialSource trial_from_store(const std::filesystem::path& db, int64_t trial_id);
 // A folder, or a store file (detected by its header) with `trial` given.
 TrialSource load_trial(const std::filesystem::path& store_or_dir, std::optional<int64_t> trial);

@@ -430,3 +430,31 @@ TEST(Harness, ParserRejectsMalformedOutput) {
   EXPECT_THROW(parse_harness_output("img 0 pred x\ndone 0\n"), Error);
   EXPECT_THROW(parse_harness_output("img 0 pred 1 label 1 stack 4 ticks 7 wrap 0 scores 300\ndone 0\n"), Error);
 }
+
+// The host build's sanitizers are live: an arena one byte too small (edited into the generated source) makes the
+// verify run fail with AddressSanitizer's report instead of passing.
+TEST(Export, HostSanitizerCatchesAnArenaOverrun) {
+  PhiloxStream rng(97);
+  const space::Config c = tiny_config();
+  const data::Dataset data = synthetic(c, 40, 4);
+  const PreparedModel p = prepare_model(random_model(graph::build_graph(c), rng, 0.3), data, 16, 0);
+  std::vector<int8_t> images;
+  std::vector<int> labels;
+  quantized_test_images(p.q, data, 2, images, labels);
+  test::TempDir d;
+  write_sources(p, "net", d.path(), images, labels);
+  std::string src = test::slurp(d / "net.c");
+  const std::string decl = "static int8_t arena[" + std::to_string(p.lowered.plan.arena_bytes) + "];";
+  const auto at = src.find(decl);
+  ASSERT_NE(at, std::string::npos);
+  src.replace(at, decl.size(), "static int8_t arena[" + std::to_string(p.lowered.plan.arena_bytes - 1) + "];");
+  test::write_text(d / "net.c", src);
+  std::vector<std::vector<int8_t>> expected;
+  for (size_t i = 0; i < labels.size(); ++i) expected.push_back(nn::run_int8(p.q, images.data() + i * 64));
+  try {
+    verify(p, "net", d.path(), d / "build", expected, VerifyOptions{});
+    FAIL() << "the overrun went unnoticed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("AddressSanitizer"), std::string::npos) << e.what();
+  }
+}

@@ -92,9 +92,16 @@ TEST(CliExport, StoreTrialGivesTheSameC) {
     sparse::store::SearchRecord s;
     s.dataset = "synthetic";
     s.objectives = "acc,ms,wm5";
-    s.settings = {{"dataset_options", {{"classes", 4}, {"train_size", 300}, {"test_size", 60}, {"image_size", "16x16x1"}}}};
-    const int64_t search = st.create_search(s);
     const auto summary = sparse::read_json_file(run / "summary.json");
+    // The search module's settings layout: dataset options under /data, calibration under /train, the training
+    // split's statistics under /dataset_fingerprint; the trial's metrics carry its seed.
+    s.settings = {{"data",
+                   {{"name", "synthetic"}, {"data_dir", nullptr}, {"split_seed", 0}, {"val_size", nullptr},
+                    {"image_shape", {16, 16, 1}}, {"synthetic_classes", 4}, {"synthetic_train", 300},
+                    {"synthetic_test", 60}, {"synthetic_noise", 0.08}}},
+                  {"train", {{"calibration_images", summary["calibration_images"]}}},
+                  {"dataset_fingerprint", {{"mean", summary["normalization"]["mean"]}, {"std", summary["normalization"]["std"]}}}};
+    const int64_t search = st.create_search(s);
     sparse::store::TrialRecord t;
     t.search_id = search;
     t.config = sparse::read_json_file(run / "config.json");
@@ -104,8 +111,7 @@ TEST(CliExport, StoreTrialGivesTheSameC) {
     ASSERT_EQ(st.claim_next(search, "cpu:0")->id, done_id);
     sparse::store::TrialResult res;
     res.int8_acc = summary["int8_test_acc"].get<double>();
-    res.metrics = {{"seed", summary["seed"]}, {"calibration_images", summary["calibration_images"]},
-                   {"normalization", summary["normalization"]}};
+    res.metrics = {{"seed", summary["seed"]}};
     st.finish(done_id, res);
     st.put_phi(done_id, sparse::read_file_bytes(run / "phi.bin"));
     ASSERT_EQ(st.claim_next(search, "cpu:0")->id, failed_id);
