@@ -276,9 +276,137 @@ void reduce_partials(Team& team, int used, int64_t count, float* dst, bool accum
 
 // ---- depthwise (groups == c_in, multiplier m = c_out / c_in): direct loops, vectorized over channels ------
 
+// Channel block of the m = 1 depthwise loops: local accumulators the compiler keeps in vector registers.
+constexpr int kDwBlock = 16;
+
+// Valid kernel taps [k0, k1) of output coordinate o: input o·stride − pad + k inside [0, size).
+inline void tap_range(int o, int stride, int pad, int k, int size, int& k0, int& k1) {
+  const int base = o * stride - pad;
+  k0 = std::max(0, -base);
+  k1 = std::min(k, size - base);
+}
+
+// m = 1 depthwise forward: y[n, oy, ox, c] = b[c] + Σ_{ky,kx} x[n, iy, ix, c]·w[ky, kx, c].
+void depthwise_forward_m1(Team& team, const Conv2dForwardArgsT<float>& a) {
+  const ConvShape& s = a.s;
+  const int C = s.c_out;
+  team.run(s.n, team.chunks_for(conv_flops(s), kDirectGrain), [&](int, int64_t b0, int64_t b1) {
+    for (int64_t n = b0; n < b1; ++n) {
+      const float* __restrict xn = a.x + n * pixels_in(s) * C;
+      for (int oy = 0; oy < s.oh; ++oy) {
+        int ky0, ky1;
+        tap_range(oy, s.stride, s.pad_top, s.kh, s.h, ky0, ky1);
+        for (int ox = 0; ox < s.ow; ++ox) {
+          int kx0, kx1;
+          tap_range(ox, s.stride, s.pad_left, s.kw, s.w, kx0, kx1);
+          float* __restrict yp = a.y + ((n * s.oh + oy) * s.ow + ox) * C;
+          for (int c0 = 0; c0 < C; c0 += kDwBlock) {
+            const int cb = std::min(kDwBlock, C - c0);
+            float acc[kDwBlock];
+            for (int c = 0; c < cb; ++c) acc[c] = a.bias ? a.bias[c0 + c] : 0.0f;
+            for (int ky = ky0; ky < ky1; ++ky) {
+              const int iy = oy * s.stride - s.pad_top + ky;
+              for (int kx = kx0; kx < kx1; ++kx) {
+                const int ix = ox * s.stride - s.pad_left + kx;
+                const float* __restrict xp = xn + (int64_t(iy) * s.w + ix) * C + c0;
+                const float* __restrict wp = a.w + (int64_t(ky) * s.kw + kx) * C + c0;
+                for (int c = 0; c < cb; ++c) acc[c] += xp[c] * wp[c];
+              }
+            }
+            for (int c = 0; c < cb; ++c) yp[c0 + c] = acc[c];
+          }
+        }
+      }
+    }
+  });
+}
+
+// m = 1 depthwise data gradient in gather form: dx[n, iy, ix, c] (+)= Σ dy[n, oy, ox, c]·w[ky, kx, c] over the
+// taps with iy = oy·stride − pad_top + ky (and the same for x).
+void depthwise_backward_data_m1(Team& team, const Conv2dBackwardDataArgsT<float>& a) {
+  const ConvShape& s = a.s;
+  const int C = s.c_in;
+  team.run(s.n, team.chunks_for(conv_flops(s), kDirectGrain), [&](int, int64_t b0, int64_t b1) {
+    for (int64_t n = b0; n < b1; ++n) {
+      const float* __restrict dyn = a.dy + n * pixels_out(s) * C;
+      for (int iy = 0; iy < s.h; ++iy)
+        for (int ix = 0; ix < s.w; ++ix) {
+          float* __restrict dxp = a.dx + ((n * s.h + iy) * s.w + ix) * C;
+          for (int c0 = 0; c0 < C; c0 += kDwBlock) {
+            const int cb = std::min(kDwBlock, C - c0);
+            float acc[kDwBlock];
+            for (int c = 0; c < cb; ++c) acc[c] = 0.0f;
+            for (int ky = 0; ky < s.kh; ++ky) {
+              const int ty = iy + s.pad_top - ky;
+              if (ty < 0 || ty % s.stride) continue;
+              const int oy = ty / s.stride;
+              if (oy >= s.oh) continue;
+              for (int kx = 0; kx < s.kw; ++kx) {
+                const int tx = ix + s.pad_left - kx;
+                if (tx < 0 || tx % s.stride) continue;
+                const int ox = tx / s.stride;
+                if (ox >= s.ow) continue;
+                const float* __restrict dyp = dyn + (int64_t(oy) * s.ow + ox) * C + c0;
+                const float* __restrict wp = a.w + (int64_t(ky) * s.kw + kx) * C + c0;
+                for (int c = 0; c < cb; ++c) acc[c] += dyp[c] * wp[c];
+              }
+            }
+            if (a.accumulate) {
+              for (int c = 0; c < cb; ++c) dxp[c0 + c] += acc[c];
+            } else {
+              for (int c = 0; c < cb; ++c) dxp[c0 + c] = acc[c];
+            }
+          }
+        }
+    }
+  });
+}
+
+// m = 1 depthwise filter gradient: per tap, dw[ky, kx, c] += Σ_{n, oy, ox} x[n, iy, ix, c]·dy[n, oy, ox, c]
+// (per-thread partials, reduced in thread order as in the other backward-filter paths).
+void depthwise_backward_filter_m1(Team& team, const Conv2dBackwardFilterArgsT<float>& a) {
+  const ConvShape& s = a.s;
+  const int C = s.c_out;
+  const int64_t wcount = s.weight_count();  // [kh, kw, 1, c_out]
+  const int used = team.run(s.n, team.chunks_for(conv_flops(s), kDirectGrain), [&](int t, int64_t b0, int64_t b1) {
+    float* dwp = team.scratch(t).partial.get(size_t(wcount + C));
+    float* dbp = dwp + wcount;
+    std::fill(dwp, dwp + wcount + C, 0.0f);
+    for (int64_t n = b0; n < b1; ++n) {
+      const float* __restrict xn = a.x + n * pixels_in(s) * C;
+      const float* __restrict dyn = a.dy + n * pixels_out(s) * C;
+      for (int64_t p = 0; p < pixels_out(s); ++p)
+        for (int c = 0; c < C; ++c) dbp[c] += dyn[p * C + c];
+      for (int ky = 0; ky < s.kh; ++ky)
+        for (int kx = 0; kx < s.kw; ++kx)
+          for (int c0 = 0; c0 < C; c0 += kDwBlock) {
+            const int cb = std::min(kDwBlock, C - c0);
+            float acc[kDwBlock];
+            for (int c = 0; c < cb; ++c) acc[c] = 0.0f;
+            for (int oy = 0; oy < s.oh; ++oy) {
+              const int iy = oy * s.stride - s.pad_top + ky;
+              if (iy < 0 || iy >= s.h) continue;
+              for (int ox = 0; ox < s.ow; ++ox) {
+                const int ix = ox * s.stride - s.pad_left + kx;
+                if (ix < 0 || ix >= s.w) continue;
+                const float* __restrict xp = xn + (int64_t(iy) * s.w + ix) * C + c0;
+                const float* __restrict dyp = dyn + (int64_t(oy) * s.ow + ox) * C + c0;
+                for (int c = 0; c < cb; ++c) acc[c] += xp[c] * dyp[c];
+              }
+            }
+            float* wp = dwp + (int64_t(ky) * s.kw + kx) * C + c0;
+            for (int c = 0; c < cb; ++c) wp[c] += acc[c];
+          }
+    }
+  });
+  reduce_partials(team, used, wcount, a.dw, a.accumulate, 0);
+  if (a.dbias) reduce_partials(team, used, C, a.dbias, a.accumulate, wcount);
+}
+
 void depthwise_forward(Team& team, const Conv2dForwardArgsT<float>& a) {
   const ConvShape& s = a.s;
   const int m = group_out(s);
+  if (m == 1) return depthwise_forward_m1(team, a);
   team.run(s.n, team.chunks_for(conv_flops(s), kDirectGrain), [&](int, int64_t b0, int64_t b1) {
     for (int64_t n = b0; n < b1; ++n) {
       const float* xn = a.x + n * pixels_in(s) * s.c_in;
@@ -310,6 +438,7 @@ void depthwise_forward(Team& team, const Conv2dForwardArgsT<float>& a) {
 void depthwise_backward_data(Team& team, const Conv2dBackwardDataArgsT<float>& a) {
   const ConvShape& s = a.s;
   const int m = group_out(s);
+  if (m == 1) return depthwise_backward_data_m1(team, a);
   team.run(s.n, team.chunks_for(conv_flops(s), kDirectGrain), [&](int, int64_t b0, int64_t b1) {
     if (!a.accumulate) std::fill(a.dx + b0 * pixels_in(s) * s.c_in, a.dx + b1 * pixels_in(s) * s.c_in, 0.0f);
     for (int64_t n = b0; n < b1; ++n) {
@@ -344,6 +473,7 @@ void depthwise_backward_data(Team& team, const Conv2dBackwardDataArgsT<float>& a
 void depthwise_backward_filter(Team& team, const Conv2dBackwardFilterArgsT<float>& a) {
   const ConvShape& s = a.s;
   const int m = group_out(s);
+  if (m == 1) return depthwise_backward_filter_m1(team, a);
   const int64_t wcount = s.weight_count();  // [kh, kw, 1, c_out]
   const int used = team.run(s.n, team.chunks_for(conv_flops(s), kDirectGrain), [&](int t, int64_t b0, int64_t b1) {
     float* dwp = team.scratch(t).partial.get(size_t(wcount + s.c_out));
