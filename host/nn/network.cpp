@@ -495,8 +495,9 @@ StepStats Network::stats() {
   st.ce = loss;
   st.correct = correct;
   if (last_mode_ == Mode::variational && !weighted_.empty()) {
-    const std::vector<float> kl = kl_parts_.download();
-    for (size_t j = 0; j < weighted_.size(); ++j) st.kl += kl[j];
+    kl_host_.resize(weighted_.size());  // allocated on the first call only
+    be_.download(kl_host_.data(), kl_parts_.data(), weighted_.size() * sizeof(float));
+    for (float v : kl_host_) st.kl += v;
   }
   return st;
 }

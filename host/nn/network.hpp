@@ -113,6 +113,7 @@ class Network {
   Buffer<int32_t> labels_, correct_;
   Buffer<float> loss_, kl_parts_;
   std::vector<int> weighted_;  // node indices with weights
+  std::vector<float> kl_host_;  // stats(): per-layer KL downloaded
 };
 
 }  // namespace sparse::nn
