@@ -1,11 +1,22 @@
 // One proposal at search scale (issue 5): three GPs on 500 observations of 60 features (48 numeric, 8 of
 // them conditional, 12 categorical), hyper-parameter fit plus a joint Thompson sample over 2,000
-// candidates. Prints the median of repeats per phase; --json prints one JSON line last with `seconds`.
+// candidates per objective and eq. 7. Three kinds of proposal, each the median of repeats:
+//  * warm: what a proposal costs inside a search with refit_every = 1 — the proposer refits θ at every
+//    proposal, warm-started from the θ of the previous proposal (fitted here on the first n − 1
+//    observations, as when one trial completed since), then samples. This is the headline `seconds`.
+//  * cold: the first proposal of a search (no θ yet): fit from the prior mean, the data-scaled start and
+//    the random restarts, each probed, the best continued; then the sample.
+//  * no refit: a proposal between refits (refit_every > 1): posterior and joint sample only.
+// --json prints one JSON line last with `seconds` (= warm) and the others.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "gp/gp_regression.hpp"
@@ -48,25 +59,59 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// CPU seconds of the process (all threads, user + system): the work, less sensitive than wall time to
+// other processes on the same cores.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
 
+struct Timed {
+  double seconds = 0.0, cpu_seconds = 0.0;
+  int evaluations = 0;  // likelihood + gradient evaluations of the fit, 3 GPs together
+  double log_posterior = 0.0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bool json = false;
-  int repeats = 3, n = 500, m = 2000, iterations = 10, restarts = 0;
+  int repeats = 5, n = 500, m = 2000;
+  // The search's settings: ProposerSettings' and FitSettings' defaults (host/search uses them as they are).
+  // At this size (>= economy_from_observations) cold fits start from the prior mean, the data-scaled start
+  // and 3 random restarts, 5 probing iterations each, the best continued to <= 60; warm fits start from the
+  // previous θ alone and run <= 10 iterations.
+  ProposerSettings s;
+  s.num_objectives = 3;
   for (int i = 1; i < argc; ++i) {
+    auto next = [&](int& v) {
+      if (i + 1 >= argc) return false;
+      v = std::atoi(argv[++i]);
+      return true;
+    };
+    bool ok = true;
     if (!std::strcmp(argv[i], "--json")) json = true;
-    else if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) iterations = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--restarts") && i + 1 < argc) restarts = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--n") && i + 1 < argc) n = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--m") && i + 1 < argc) m = std::atoi(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: %s [--json] [--repeats R] [--iterations I] [--restarts S] [--n N] [--m M]\n", argv[0]);
+    else if (!std::strcmp(argv[i], "--repeats")) ok = next(repeats);
+    else if (!std::strcmp(argv[i], "--n")) ok = next(n);
+    else if (!std::strcmp(argv[i], "--m")) ok = next(m);
+    else if (!std::strcmp(argv[i], "--restarts")) ok = next(s.fit.restarts);
+    else if (!std::strcmp(argv[i], "--probe")) ok = next(s.fit.probe_iterations);
+    else if (!std::strcmp(argv[i], "--iterations")) ok = next(s.fit.max_iterations);
+    else if (!std::strcmp(argv[i], "--warm-iterations")) ok = next(s.fit.warm_max_iterations);
+    else if (!std::strcmp(argv[i], "--warm-restarts")) ok = next(s.fit.warm_restarts);
+    else if (!std::strcmp(argv[i], "--threads")) ok = next(s.threads);
+    else ok = false;
+    if (!ok || repeats < 1 || n < 3 || m < 1) {
+      std::fprintf(stderr,
+                   "usage: %s [--json] [--repeats R] [--n N] [--m M] [--restarts S] [--probe P] [--iterations I]\n"
+                   "          [--warm-iterations W] [--warm-restarts S] [--threads T]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -80,50 +125,102 @@ int main(int argc, char** argv) {
   }
   std::vector<EncodedPoint> cand;
   for (int i = 0; i < m; ++i) cand.push_back(random_point(gen));
+  const std::vector<CompletedTrial> before(done.begin(), done.end() - 1);  // the previous proposal's data
 
-  std::vector<double> lml_eval, fit_only, total;
-  for (int r = 0; r < repeats; ++r) {
-    // One likelihood + gradient evaluation (the unit of the fit's cost).
-    {
-      std::vector<EncodedPoint> pts;
+  // Log posterior of the fitted θ (summed over the 3 GPs), to show what the fits reach.
+  std::vector<EncodedPoint> pts;
+  for (const CompletedTrial& t : done) pts.push_back(t.point);
+  const Inputs xi = make_inputs(pts);
+  const HyperPrior prior = HyperPrior::defaults(layout_of(xi));
+  auto log_posterior = [&](const std::vector<Eigen::VectorXd>& theta) {
+    double sum = 0.0;
+    for (int k = 0; k < 3; ++k) {
       Eigen::VectorXd y(n);
-      for (int i = 0; i < n; ++i) {
-        pts.push_back(done[static_cast<size_t>(i)].point);
-        y[i] = done[static_cast<size_t>(i)].objectives[0];
-      }
-      const Inputs xi = make_inputs(pts);
-      const HyperPrior prior = HyperPrior::defaults(layout_of(xi));
-      Eigen::VectorXd g;
+      for (int i = 0; i < n; ++i) y[i] = done[static_cast<size_t>(i)].objectives[static_cast<size_t>(k)];
+      const Standardization st = standardization_of(y);
+      const Eigen::VectorXd& th = theta[static_cast<size_t>(k)];
+      sum += log_marginal_likelihood(xi, (y.array() - st.mean) / st.scale, th) + prior.log_density(th, nullptr);
+    }
+    return sum;
+  };
+  auto propose = [&](Proposer& prop, const std::vector<CompletedTrial>& data, uint64_t seed, Timed& out) {
+    sparse::PhiloxStream rng(seed);
+    const double c0 = process_cpu_seconds();
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto res = prop.propose(data, {}, cand, 1, rng);
+    out.seconds = seconds_since(t0);
+    out.cpu_seconds = process_cpu_seconds() - c0;
+    out.evaluations = prop.last_fit_evaluations();
+    if (!res[0].model_based) {
+      std::fprintf(stderr, "proposal was not model-based\n");
+      std::exit(1);
+    }
+  };
+
+  // θ of the previous proposal: a cold fit on the first n − 1 observations (not timed).
+  Proposer previous(s);
+  Timed unused;
+  propose(previous, before, 1, unused);
+  const std::vector<Eigen::VectorXd> theta_prev = previous.hyperparameters();
+
+  std::vector<double> lml_eval, warm, cold, sample_only, warm_cpu, cold_cpu, sample_only_cpu;
+  Timed warm_last, cold_last;
+  for (int r = 0; r < repeats; ++r) {
+    {  // One likelihood + gradient evaluation (the unit of the fit's cost), at the previous θ.
+      Eigen::VectorXd y(n), g;
+      for (int i = 0; i < n; ++i) y[i] = done[static_cast<size_t>(i)].objectives[0];
       const auto t0 = std::chrono::steady_clock::now();
       const Standardization st = standardization_of(y);
-      log_marginal_likelihood(xi, (y.array() - st.mean) / st.scale, prior.mean, &g);
+      log_marginal_likelihood(xi, (y.array() - st.mean) / st.scale, theta_prev[0], &g);
       lml_eval.push_back(seconds_since(t0));
     }
-    // The whole proposal: fit 3 GPs (from the prior mean, `restarts` random starts, `iterations` L-BFGS
-    // iterations each), posterior on m candidates, joint sample, eq. 7.
-    ProposerSettings s;
-    s.num_objectives = 3;
-    s.fit.restarts = restarts;
-    s.fit.max_iterations = iterations;
-    Proposer prop(s);
-    sparse::PhiloxStream rng(7 + static_cast<uint64_t>(r));
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto out = prop.propose(done, {}, cand, 1, rng);
-    total.push_back(seconds_since(t0));
-    if (!out[0].model_based) {
-      std::fprintf(stderr, "proposal was not model-based\n");
-      return 1;
+    {  // Warm: a search proposal (refit from the previous θ, then sample).
+      Proposer prop(s);
+      prop.set_warm_start(theta_prev);
+      propose(prop, done, 7 + static_cast<uint64_t>(r), warm_last);
+      warm.push_back(warm_last.seconds);
+      warm_cpu.push_back(warm_last.cpu_seconds);
+      if (r == 0) warm_last.log_posterior = log_posterior(prop.hyperparameters());
+      // No refit: the next proposal with refit_every > 1 reuses θ (posterior + joint sample only).
+      Timed t;
+      propose(prop, done, 100 + static_cast<uint64_t>(r), t);
+      sample_only.push_back(t.seconds);
+      sample_only_cpu.push_back(t.cpu_seconds);
+    }
+    {  // Cold: the first proposal of a search.
+      Proposer prop(s);
+      propose(prop, done, 7 + static_cast<uint64_t>(r), cold_last);
+      cold.push_back(cold_last.seconds);
+      cold_cpu.push_back(cold_last.cpu_seconds);
+      if (r == 0) cold_last.log_posterior = log_posterior(prop.hyperparameters());
     }
   }
-  const double sec = median(total), lml = median(lml_eval);
-  std::printf("observations %d, features %d (%d numeric, %d conditional, %d categorical), candidates %d, 3 GPs\n", n,
-              kNumeric + kCategorical, kNumeric, kConditional, kCategorical, m);
-  std::printf("one log-likelihood + gradient evaluation: %.3f s (median of %d)\n", lml, repeats);
-  std::printf("proposal (fit: %d restarts, <= %d L-BFGS iterations; joint sample over %d): %.3f s (median of %d)\n",
-              restarts, iterations, m, sec, repeats);
+  const int threads = s.threads > 0 ? s.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int warm_restarts = s.fit.warm_restarts;
+  const int warm_iterations = std::min(s.fit.warm_max_iterations, s.fit.max_iterations);
+  const double lml = median(lml_eval), w = median(warm), c = median(cold), so = median(sample_only);
+  const double wc = median(warm_cpu), cc = median(cold_cpu), soc = median(sample_only_cpu);
+  std::printf("observations %d, features %d (%d numeric, %d conditional, %d categorical), candidates %d, 3 GPs, %d threads\n",
+              n, kNumeric + kCategorical, kNumeric, kConditional, kCategorical, m, std::min(threads, 3));
+  std::printf("one log-likelihood + gradient evaluation: %.4f s (median of %d)\n", lml, repeats);
+  std::printf("warm proposal (a search's, refit_every = 1): fit from the previous theta + %d restarts, <= %d iterations: "
+              "%d evaluations, log posterior %.2f; joint sample over %d: %.3f s (CPU %.3f s; medians of %d)\n",
+              warm_restarts, warm_iterations, warm_last.evaluations, warm_last.log_posterior, m, w, wc, repeats);
+  std::printf("cold proposal (a search's first): fit from prior mean + data-scaled start + %d restarts, probe %d, <= %d "
+              "iterations: %d evaluations, log posterior %.2f; joint sample: %.3f s (CPU %.3f s; medians of %d)\n",
+              s.fit.restarts, s.fit.probe_iterations, s.fit.max_iterations, cold_last.evaluations, cold_last.log_posterior, c,
+              cc, repeats);
+  std::printf("proposal without refit (posterior + joint sample of 3 GPs): %.3f s (CPU %.3f s; medians of %d)\n", so, soc,
+              repeats);
   if (json)
-    std::printf("{\"seconds\":%.4f,\"lml_eval_seconds\":%.4f,\"observations\":%d,\"features\":%d,\"candidates\":%d,"
-                "\"restarts\":%d,\"max_iterations\":%d}\n",
-                sec, lml, n, kNumeric + kCategorical, m, restarts, iterations);
+    std::printf("{\"seconds\":%.4f,\"warm_seconds\":%.4f,\"cold_seconds\":%.4f,\"sample_only_seconds\":%.4f,"
+                "\"warm_cpu_seconds\":%.4f,\"cold_cpu_seconds\":%.4f,\"sample_only_cpu_seconds\":%.4f,"
+                "\"lml_eval_seconds\":%.4f,\"warm_evaluations\":%d,\"cold_evaluations\":%d,\"warm_log_posterior\":%.3f,"
+                "\"cold_log_posterior\":%.3f,\"observations\":%d,\"features\":%d,\"candidates\":%d,\"threads\":%d,"
+                "\"restarts\":%d,\"warm_restarts\":%d,\"probe_iterations\":%d,\"max_iterations\":%d,"
+                "\"warm_max_iterations\":%d,\"repeats\":%d}\n",
+                w, w, c, so, wc, cc, soc, lml, warm_last.evaluations, cold_last.evaluations, warm_last.log_posterior,
+                cold_last.log_posterior, n, kNumeric + kCategorical, m, std::min(threads, 3), s.fit.restarts, warm_restarts,
+                s.fit.probe_iterations, s.fit.max_iterations, warm_iterations, repeats);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include "gp/cholesky.hpp"
+#include "gp/dense_views.hpp"
 #include "gp/kernel.hpp"
 #include "host/core/error.hpp"
 
@@ -23,26 +24,34 @@ Standardization standardization_of(const Eigen::VectorXd& y) {
 
 double log_marginal_likelihood(const Inputs& x, const Eigen::VectorXd& y_std, const Eigen::VectorXd& theta,
                                Eigen::VectorXd* grad) {
+  LikelihoodWorkspace ws;
+  return log_marginal_likelihood(x, y_std, theta, grad, ws);
+}
+
+double log_marginal_likelihood(const Inputs& x, const Eigen::VectorXd& y_std, const Eigen::VectorXd& theta,
+                               Eigen::VectorXd* grad, LikelihoodWorkspace& ws) {
   SPARSE_CHECK(y_std.size() == x.size(), "got " << y_std.size() << " targets for " << x.size() << " inputs");
-  const Eigen::MatrixXd k = kernel_train(x, theta);
-  JitteredCholesky c;
+  // a: K + σ_n² I, factored in place (L in the lower triangle, K stays in the strict upper one for the gradient).
+  Eigen::MatrixXd& a = ws.k;
+  if (grad) kernel_train_with_radial(x, theta, a, ws.radial, &ws.panel);
+  else a = kernel_train(x, theta);
   try {
-    c = cholesky_with_jitter(k);
+    cholesky_in_place(a);
   } catch (const sparse::Error&) {
     if (grad) grad->setZero(theta.size());
     return -std::numeric_limits<double>::infinity();
   }
-  const auto tri = c.L.triangularView<Eigen::Lower>();
-  const auto tri_t = c.L.transpose().triangularView<Eigen::Upper>();
-  const Eigen::VectorXd alpha = tri_t.solve(tri.solve(y_std));
+  Eigen::VectorXd alpha = y_std;
+  a.triangularView<Eigen::Lower>().solveInPlace(alpha);
+  a.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha);  // Lᵀ: reads the lower triangle only
   const double n = static_cast<double>(x.size());
-  const double lml = -0.5 * y_std.dot(alpha) - c.L.diagonal().array().log().sum() - 0.5 * n * std::log(2.0 * std::numbers::pi);
+  const double lml = -0.5 * y_std.dot(alpha) - a.diagonal().array().log().sum() - 0.5 * n * std::log(2.0 * std::numbers::pi);
   if (grad) {
-    Eigen::MatrixXd kinv = Eigen::MatrixXd::Identity(x.size(), x.size());
-    tri.solveInPlace(kinv);
-    tri_t.solveInPlace(kinv);
-    const Eigen::MatrixXd w = alpha * alpha.transpose() - kinv;
-    *grad = kernel_contract_gradient(x, theta, w);
+    Eigen::MatrixXd& w = ws.w;
+    inverse_from_cholesky(a, w);  // K⁻¹, then W = ααᵀ − K⁻¹
+    w = -w;
+    w.noalias() += alpha * alpha.transpose();
+    *grad = kernel_contract_gradient_in_place(x, theta, w, a, ws.radial);
   }
   return lml;
 }
@@ -58,8 +67,12 @@ GaussianProcess::GaussianProcess(Inputs x, const Eigen::VectorXd& y, Eigen::Vect
 }
 
 void GaussianProcess::factor() {
-  L_ = cholesky_with_jitter(kernel_train(x_, theta_)).L;
-  alpha_ = L_.transpose().triangularView<Eigen::Upper>().solve(L_.triangularView<Eigen::Lower>().solve(y_std_));
+  L_ = kernel_train(x_, theta_);
+  cholesky_in_place(L_);
+  L_.triangularView<Eigen::StrictlyUpper>().setZero();
+  alpha_ = y_std_;
+  L_.triangularView<Eigen::Lower>().solveInPlace(alpha_);
+  L_.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha_);
 }
 
 void GaussianProcess::add_fantasies(const Inputs& pending) {
@@ -74,24 +87,31 @@ void GaussianProcess::add_fantasies(const Inputs& pending) {
 }
 
 Posterior GaussianProcess::posterior(const Inputs& c, bool full_cov) const {
-  const Eigen::MatrixXd ks = kernel_cross(x_, c, theta_);  // n × m
   Posterior p;
-  p.mean = (ks.transpose() * alpha_).array() * std_.scale + std_.mean;
-  const Eigen::MatrixXd v = L_.triangularView<Eigen::Lower>().solve(ks);  // n × m
   const double s2 = std_.scale * std_.scale;
-  const double sf2 = std::exp(theta_[layout_of(x_).signal()]);
   if (full_cov) {
-    // Σ* = K(C,C) − VᵀV as a symmetric rank-n update of the lower triangle (half the flops of a GEMM).
-    Eigen::MatrixXd lower = kernel_cross(c, c, theta_);
-    lower.selfadjointView<Eigen::Lower>().rankUpdate(v.transpose(), -1.0);
-    p.cov = lower.selfadjointView<Eigen::Lower>();
+    joint_posterior_standardized(c, p.mean, p.cov);
     p.cov *= s2;
     p.var = p.cov.diagonal();
   } else {
+    Eigen::MatrixXd v = kernel_cross(x_, c, theta_);  // n × m: K(X, C), then V = L⁻¹ K(X, C)
+    p.mean = (v.transpose() * alpha_).array() * std_.scale + std_.mean;
+    dense::solve_lower(cmat(L_), mat(v), false);
+    const double sf2 = std::exp(theta_[layout_of(x_).signal()]);
     p.var = (sf2 - v.colwise().squaredNorm().transpose().array()) * s2;
   }
   p.var = p.var.cwiseMax(0.0);
   return p;
+}
+
+void GaussianProcess::joint_posterior_standardized(const Inputs& c, Eigen::VectorXd& mean, Eigen::MatrixXd& cov) const {
+  Eigen::MatrixXd v = kernel_cross(x_, c, theta_);  // n × m: K(X, C), then V = L⁻¹ K(X, C) in place
+  mean = (v.transpose() * alpha_).array() * std_.scale + std_.mean;
+  dense::solve_lower(cmat(L_), mat(v), false);
+  // Σ*/scale² = K(C,C) − VᵀV as a symmetric rank-n update of the lower triangle (half the flops of a GEMM).
+  cov = kernel_lower(c, theta_);
+  dense::rank_update_lower(-1.0, cmat(v), true, mat(cov));
+  cov.triangularView<Eigen::StrictlyUpper>() = cov.transpose();
 }
 
 }  // namespace sparse::gp

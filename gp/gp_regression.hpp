@@ -20,6 +20,14 @@ Standardization standardization_of(const Eigen::VectorXd& y);
 double log_marginal_likelihood(const Inputs& x, const Eigen::VectorXd& y_std, const Eigen::VectorXd& theta,
                                Eigen::VectorXd* grad = nullptr);
 
+// n × n buffers of log_marginal_likelihood, reused across the evaluations of one fit (no allocation and no
+// fresh pages per evaluation once sized).
+struct LikelihoodWorkspace {
+  Eigen::MatrixXd k, radial, w, panel;
+};
+double log_marginal_likelihood(const Inputs& x, const Eigen::VectorXd& y_std, const Eigen::VectorXd& theta,
+                               Eigen::VectorXd* grad, LikelihoodWorkspace& ws);
+
 struct Posterior {
   Eigen::VectorXd mean;  // m
   Eigen::MatrixXd cov;   // m × m (empty when only the variance was asked)
@@ -37,6 +45,9 @@ class GaussianProcess {
 
   // Posterior of the latent objective at c, on the caller's scale; full joint covariance when full_cov.
   Posterior posterior(const Inputs& c, bool full_cov) const;
+  // The joint posterior for sampling without m × m copies: mean on the caller's scale and the full symmetric
+  // covariance on the standardized scale (Σ* / scale², so that Σ* = scale² · cov).
+  void joint_posterior_standardized(const Inputs& c, Eigen::VectorXd& mean, Eigen::MatrixXd& cov) const;
 
   const Eigen::VectorXd& theta() const { return theta_; }
   const Standardization& standardization() const { return std_; }

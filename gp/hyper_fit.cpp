@@ -1,9 +1,11 @@
 // Projected L-BFGS on the negative log posterior of the GP hyper-parameters (REFERENCE §7).
 #include "gp/hyper_fit.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <vector>
 
 #include "gp/gp_regression.hpp"
 #include "host/core/error.hpp"
@@ -38,10 +40,11 @@ struct Objective {  // negative log posterior and its gradient
   const Eigen::VectorXd& y_std;
   const HyperPrior& prior;
   int evaluations = 0;
+  LikelihoodWorkspace ws;
   double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     ++evaluations;
     Eigen::VectorXd g;
-    const double lml = log_marginal_likelihood(x, y_std, theta, &g);
+    const double lml = log_marginal_likelihood(x, y_std, theta, &g, ws);
     if (!std::isfinite(lml)) {
       grad.setZero(theta.size());
       return std::numeric_limits<double>::infinity();
@@ -54,111 +57,216 @@ struct Objective {  // negative log posterior and its gradient
 
 Eigen::VectorXd clamp(const Eigen::VectorXd& t, const HyperPrior& p) { return t.cwiseMax(p.lower).cwiseMin(p.upper); }
 
-// Gradient with components that push outside an active bound set to zero.
-Eigen::VectorXd projected_gradient(const Eigen::VectorXd& t, const Eigen::VectorXd& g, const HyperPrior& p) {
-  Eigen::VectorXd pg = g;
-  for (Eigen::Index i = 0; i < t.size(); ++i)
-    if ((t[i] <= p.lower[i] && g[i] > 0) || (t[i] >= p.upper[i] && g[i] < 0)) pg[i] = 0.0;
-  return pg;
+// Resumable projected L-BFGS state on f from one start.
+struct LbfgsRun {
+  Eigen::VectorXd theta, g;
+  double fx = std::numeric_limits<double>::infinity();
+  std::deque<std::pair<Eigen::VectorXd, Eigen::VectorXd>> mem;  // (s, y)
+  int iterations = 0;
+  bool finished = false;  // converged, stalled or non-finite start
+};
+
+LbfgsRun lbfgs_start(Objective& f, const Eigen::VectorXd& theta0, const HyperPrior& p) {
+  LbfgsRun r;
+  r.theta = clamp(theta0, p);
+  r.fx = f(r.theta, r.g);
+  r.finished = !std::isfinite(r.fx);
+  return r;
 }
 
-// Minimizes f from theta0; returns the best point and value.
-std::pair<Eigen::VectorXd, double> lbfgs(Objective& f, Eigen::VectorXd theta, const FitSettings& s, const HyperPrior& p) {
-  theta = clamp(theta, p);
-  Eigen::VectorXd g;
-  double fx = f(theta, g);
-  if (!std::isfinite(fx)) return {theta, fx};
-  std::deque<std::pair<Eigen::VectorXd, Eigen::VectorXd>> mem;  // (s, y)
-  for (int it = 0; it < s.max_iterations; ++it) {
-    Eigen::VectorXd pg = projected_gradient(theta, g, p);
-    if (pg.lpNorm<Eigen::Infinity>() < 1e-5) break;
-    // Two-loop recursion on the projected gradient.
+// Runs r until it has done max_iterations iterations in all or finished. Active-set variant: coordinates
+// held at a bound by the gradient are fixed for the iteration, the two-loop recursion works on the free
+// ones only (inner products restricted to them), so the bounds do not spoil the quasi-Newton direction.
+void lbfgs_continue(Objective& f, LbfgsRun& r, int max_iterations, const FitSettings& s, const HyperPrior& p) {
+  auto& mem = r.mem;
+  const Eigen::Index dim = r.theta.size();
+  while (!r.finished && r.iterations < max_iterations) {
+    ++r.iterations;
+    Eigen::ArrayXd free = Eigen::ArrayXd::Ones(dim);
+    for (Eigen::Index i = 0; i < dim; ++i)
+      if ((r.theta[i] <= p.lower[i] && r.g[i] > 0) || (r.theta[i] >= p.upper[i] && r.g[i] < 0)) free[i] = 0.0;
+    const Eigen::VectorXd pg = (r.g.array() * free).matrix();
+    if (pg.lpNorm<Eigen::Infinity>() < 1e-5) {
+      r.finished = true;
+      break;
+    }
+    // Two-loop recursion on the free coordinates.
     Eigen::VectorXd q = pg;
-    std::vector<double> a(mem.size());
+    std::vector<double> a(mem.size()), rho(mem.size(), 0.0);
+    double gamma = 0.0;
     for (int i = static_cast<int>(mem.size()) - 1; i >= 0; --i) {
       const auto& [si, yi] = mem[static_cast<size_t>(i)];
-      a[static_cast<size_t>(i)] = si.dot(q) / yi.dot(si);
-      q -= a[static_cast<size_t>(i)] * yi;
+      const double sy = (si.array() * yi.array() * free).sum();
+      if (sy <= 1e-12) continue;
+      const size_t u = static_cast<size_t>(i);
+      rho[u] = 1.0 / sy;
+      if (gamma == 0.0) gamma = sy / (yi.array().square() * free).sum();
+      a[u] = rho[u] * (si.array() * q.array() * free).sum();
+      q.array() -= a[u] * yi.array() * free;
     }
-    if (!mem.empty()) q *= mem.back().first.dot(mem.back().second) / mem.back().second.squaredNorm();
+    if (gamma > 0.0) q *= gamma;
     for (size_t i = 0; i < mem.size(); ++i) {
+      if (rho[i] == 0.0) continue;
       const auto& [si, yi] = mem[i];
-      const double b = yi.dot(q) / yi.dot(si);
-      q += (a[i] - b) * si;
+      const double b = rho[i] * (yi.array() * q.array() * free).sum();
+      q.array() += (a[i] - b) * si.array() * free;
     }
     Eigen::VectorXd dir = -q;
-    if (dir.dot(pg) >= 0) {  // not a descent direction: restart from steepest descent
+    if (gamma == 0.0 || dir.dot(pg) >= 0) {  // no usable curvature or not a descent direction: steepest descent
       mem.clear();
       dir = -pg;
     }
-    // Backtracking (Armijo) on the projected path; first step capped to 1 in log space per coordinate.
-    double step = 1.0;
+    // Backtracking (Armijo) on the projected path; the first trial moves no coordinate by more than
+    // kMaxStep in log space (a factor e^kMaxStep on a length scale or variance); after a failed trial the
+    // next step minimizes the quadratic through f(0), f'(0) and the trial, kept within [0.1, 0.5] of it.
+    constexpr double kMaxStep = 1.0;
     const double dmax = dir.lpNorm<Eigen::Infinity>();
-    if (mem.empty() && dmax > 1.0) step = 1.0 / dmax;
+    const double slope = r.g.dot(dir);  // < 0
+    double step = std::min(1.0, kMaxStep / dmax);
     bool accepted = false;
     Eigen::VectorXd theta_new, g_new;
-    double f_new = fx;
+    double f_new = r.fx;
     for (int ls = 0; ls < 20; ++ls) {
-      theta_new = clamp(theta + step * dir, p);
+      theta_new = clamp(r.theta + step * dir, p);
       f_new = f(theta_new, g_new);
-      if (std::isfinite(f_new) && f_new <= fx + 1e-4 * g.dot(theta_new - theta)) {
+      if (std::isfinite(f_new) && f_new <= r.fx + 1e-4 * r.g.dot(theta_new - r.theta)) {
         accepted = true;
         break;
       }
-      step *= 0.5;
+      double next = 0.1 * step;
+      if (std::isfinite(f_new)) {
+        const double curvature = (f_new - r.fx - slope * step) / (step * step);
+        if (curvature > 0.0) next = std::clamp(-slope / (2.0 * curvature), 0.1 * step, 0.5 * step);
+      }
+      step = next;
     }
-    if (!accepted) break;
-    Eigen::VectorXd sv = theta_new - theta, yv = g_new - g;
-    const double improvement = fx - f_new;
-    theta = theta_new;
-    g = g_new;
-    fx = f_new;
+    if (!accepted) {
+      r.finished = true;
+      break;
+    }
+    Eigen::VectorXd sv = theta_new - r.theta, yv = g_new - r.g;
+    const double improvement = r.fx - f_new;
+    r.theta = theta_new;
+    r.g = g_new;
+    r.fx = f_new;
     if (sv.dot(yv) > 1e-10) {
       mem.emplace_back(sv, yv);
       if (static_cast<int>(mem.size()) > s.history) mem.pop_front();
     }
-    if (improvement < 1e-9 * (1.0 + std::abs(fx))) break;
+    if (improvement < 1e-9 * (1.0 + std::abs(r.fx))) r.finished = true;
   }
-  return {theta, fx};
 }
 
 }  // namespace
 
-FitResult fit_hyperparameters(const Inputs& x, const Eigen::VectorXd& y, const FitSettings& settings,
-                              sparse::PhiloxStream& rng, const Eigen::VectorXd* warm_start) {
-  SPARSE_CHECK(x.size() >= 2, "hyper-parameter fit needs at least 2 observations, got " << x.size());
-  SPARSE_CHECK(settings.restarts >= 0, "restarts is " << settings.restarts << ", expected >= 0");
+Eigen::VectorXd data_scaled_start(const Inputs& x) {
+  const KernelLayout l = layout_of(x);
+  const HyperPrior prior = HyperPrior::defaults(l);
+  Eigen::VectorXd t = prior.mean;
+  const Eigen::Index n = x.size();
+  if (n < 2) return t;
+  const double pairs = static_cast<double>(n) * static_cast<double>(n - 1);
+  // Mean over pairs i ≠ j of |x_i − x_j|² = 2n/(n−1) Σ_d var_d (population variances, imputed values).
+  if (l.num_numeric > 0) {
+    const Eigen::RowVectorXd mean = x.numeric.colwise().mean();
+    const double ss = (x.numeric.rowwise() - mean).squaredNorm();
+    const double r2 = 2.0 * ss / static_cast<double>(n - 1);
+    if (r2 > 0.0) t.head(l.num_numeric).setConstant(0.5 * std::log(r2));
+  }
+  // Mean number of categorical mismatches: Σ_d (1 − Σ_levels c(c−1)/(n(n−1))).
+  if (l.num_categorical > 0) {
+    double mism = 0.0;
+    for (int d = 0; d < l.num_categorical; ++d) {
+      const int top = x.categorical.col(d).maxCoeff();
+      std::vector<double> count(static_cast<size_t>(top) + 2, 0.0);
+      for (Eigen::Index i = 0; i < n; ++i) count[static_cast<size_t>(x.categorical(i, d) + 1)] += 1.0;
+      double same = 0.0;
+      for (double c : count) same += c * (c - 1.0);
+      mism += 1.0 - same / pairs;
+    }
+    if (mism > 0.0) t.segment(l.num_numeric, l.num_categorical).setConstant(std::log(mism));
+  }
+  // Mean number of activity mismatches: Σ_d 2 a (n − a)/(n(n−1)), a = active count of dimension d.
+  double act = 0.0;
+  for (int d = 0; d < l.num_numeric; ++d) {
+    const double a = x.numeric_active.col(d).cast<double>().sum();
+    act += 2.0 * a * (static_cast<double>(n) - a) / pairs;
+  }
+  if (act > 0.0) t[l.act()] = std::log(act);
+  return clamp(t, prior);
+}
+
+std::vector<Eigen::VectorXd> fit_starts(const Inputs& x, const FitSettings& settings, sparse::PhiloxStream& rng,
+                                        const Eigen::VectorXd* warm_start) {
+  SPARSE_CHECK(settings.restarts >= 0 && settings.warm_restarts >= 0,
+               "restarts is " << settings.restarts << " and warm_restarts " << settings.warm_restarts
+                              << ", expected both >= 0");
   const KernelLayout layout = layout_of(x);
   const HyperPrior prior = HyperPrior::defaults(layout);
-  const Standardization st = standardization_of(y);
-  const Eigen::VectorXd y_std = (y.array() - st.mean) / st.scale;
-  Objective f{x, y_std, prior};
   std::vector<Eigen::VectorXd> starts;
+  int restarts = settings.restarts;
   if (warm_start) {
     SPARSE_CHECK(warm_start->size() == layout.size(), "warm start has " << warm_start->size()
                                                                        << " hyper-parameters, expected " << layout.size());
     starts.push_back(*warm_start);
+    if (x.size() >= settings.economy_from_observations) restarts = settings.warm_restarts;
   } else {
     starts.push_back(prior.mean);
+    if (settings.scaled_start) {
+      Eigen::VectorXd t = data_scaled_start(x);
+      if (t != prior.mean) starts.push_back(std::move(t));
+    }
   }
-  for (int r = 0; r < settings.restarts; ++r) {
+  for (int r = 0; r < restarts; ++r) {
     Eigen::VectorXd t(layout.size());
     for (int i = 0; i < layout.size(); ++i) t[i] = prior.mean[i] + prior.sd[i] * rng.normal();
     starts.push_back(t);
   }
-  FitResult best;
-  best.log_posterior = -std::numeric_limits<double>::infinity();
+  return starts;
+}
+
+FitResult fit_hyperparameters_from(const Inputs& x, const Eigen::VectorXd& y, const FitSettings& fit_settings,
+                                   const std::vector<Eigen::VectorXd>& starts, bool warm) {
+  SPARSE_CHECK(x.size() >= 2, "hyper-parameter fit needs at least 2 observations, got " << x.size());
+  SPARSE_CHECK(!starts.empty(), "hyper-parameter fit needs at least one start");
+  SPARSE_CHECK(fit_settings.probe_iterations >= 0 && fit_settings.warm_max_iterations >= 0,
+               "probe_iterations is " << fit_settings.probe_iterations << " and warm_max_iterations "
+                                      << fit_settings.warm_max_iterations << ", expected both >= 0");
+  FitSettings settings = fit_settings;
+  const bool economy = x.size() >= settings.economy_from_observations;
+  if (warm && economy) settings.max_iterations = std::min(settings.max_iterations, settings.warm_max_iterations);
+  const KernelLayout layout = layout_of(x);
+  const HyperPrior prior = HyperPrior::defaults(layout);
+  const Standardization st = standardization_of(y);
+  const Eigen::VectorXd y_std = (y.array() - st.mean) / st.scale;
+  Objective f{x, y_std, prior, 0, {}};
+  std::vector<LbfgsRun> runs;
   for (const Eigen::VectorXd& s0 : starts) {
-    auto [theta, fx] = lbfgs(f, s0, settings, prior);
-    if (std::isfinite(fx) && -fx > best.log_posterior) {
-      best.log_posterior = -fx;
-      best.theta = theta;
-    }
+    SPARSE_CHECK(s0.size() == layout.size(), "start has " << s0.size() << " hyper-parameters, expected " << layout.size());
+    runs.push_back(lbfgs_start(f, s0, prior));
+    // Without probing every start runs to the end; with probing only probe_iterations for now.
+    const bool probe = economy && settings.probe_iterations > 0 && starts.size() > 1;
+    const int first = probe ? std::min(settings.probe_iterations, settings.max_iterations) : settings.max_iterations;
+    lbfgs_continue(f, runs.back(), first, settings, prior);
   }
-  SPARSE_CHECK(best.theta.size() == layout.size(),
-               "hyper-parameter fit failed from every start on " << x.size() << " observations; expected a finite likelihood");
-  best.evaluations = f.evaluations;
-  return best;
+  auto best = std::min_element(runs.begin(), runs.end(), [](const LbfgsRun& a, const LbfgsRun& b) {
+    if (!std::isfinite(b.fx)) return std::isfinite(a.fx);
+    return std::isfinite(a.fx) && a.fx < b.fx;
+  });
+  lbfgs_continue(f, *best, settings.max_iterations, settings, prior);  // the probed winner goes on (no-op otherwise)
+  FitResult out;
+  SPARSE_CHECK(std::isfinite(best->fx), "hyper-parameter fit failed from every start on "
+                                            << x.size() << " observations; expected a finite likelihood");
+  out.theta = best->theta;
+  out.log_posterior = -best->fx;
+  out.evaluations = f.evaluations;
+  return out;
+}
+
+FitResult fit_hyperparameters(const Inputs& x, const Eigen::VectorXd& y, const FitSettings& settings,
+                              sparse::PhiloxStream& rng, const Eigen::VectorXd* warm_start) {
+  SPARSE_CHECK(x.size() >= 2, "hyper-parameter fit needs at least 2 observations, got " << x.size());
+  return fit_hyperparameters_from(x, y, settings, fit_starts(x, settings, rng, warm_start), warm_start != nullptr);
 }
 
 }  // namespace sparse::gp

@@ -34,11 +34,28 @@ double matern52(double r);
 // Cross-covariance k(a_i, b_j) without noise: |a| × |b|.
 Eigen::MatrixXd kernel_cross(const Inputs& a, const Inputs& b, const Eigen::VectorXd& theta);
 
+// K(x, x) without noise, lower triangle only (the strict upper triangle is left unspecified): half the
+// work of kernel_cross(x, x, θ) where only the lower triangle is read (the joint posterior on candidates).
+Eigen::MatrixXd kernel_lower(const Inputs& x, const Eigen::VectorXd& theta);
+
 // K(x, x) + σ_n² I: the training covariance.
 Eigen::MatrixXd kernel_train(const Inputs& x, const Eigen::VectorXd& theta);
 
+// K(x, x) + σ_n² I (full, symmetric) and the radial factor of the numeric length-scale derivatives
+// (σ_f² (5/3)(1 + √5 r) e^{−√5 r − m}; lower triangle only, the rest unspecified), for
+// kernel_contract_gradient below.
+// panel: optional scratch buffer (n × 128), reused across calls when given.
+void kernel_train_with_radial(const Inputs& x, const Eigen::VectorXd& theta, Eigen::MatrixXd& k, Eigen::MatrixXd& radial,
+                              Eigen::MatrixXd* panel = nullptr);
+
 // grad_p = ½ Σ_ij W_ij ∂(K + σ_n² I)_ij/∂θ_p for symmetric W (n × n): with W = ααᵀ − K⁻¹ this is the
-// gradient of the log marginal likelihood (Rasmussen & Williams eq. 5.9).
+// gradient of the log marginal likelihood (Rasmussen & Williams eq. 5.9). O(n² D) through matrix products.
 Eigen::VectorXd kernel_contract_gradient(const Inputs& x, const Eigen::VectorXd& theta, const Eigen::MatrixXd& w);
+// The same with the kernel parts already at hand and without n × n buffers: k_upper holds K(x, x) in its
+// strict upper triangle (the rest is not read; a Cholesky factored in place in the lower triangle leaves it
+// there), radial_lower the factor from kernel_train_with_radial in its strict lower triangle. w (full,
+// symmetric) and radial_lower are overwritten.
+Eigen::VectorXd kernel_contract_gradient_in_place(const Inputs& x, const Eigen::VectorXd& theta, Eigen::MatrixXd& w,
+                                                  const Eigen::MatrixXd& k_upper, Eigen::MatrixXd& radial_lower);
 
 }  // namespace sparse::gp

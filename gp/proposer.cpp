@@ -1,7 +1,14 @@
 // Proposal step: fit, fantasize pending trials, joint Thompson sample, eq. 7 with budgets, ρ-mixing.
 #include "gp/proposer.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "gp/gp_regression.hpp"
 #include "gp/scalarization.hpp"
@@ -9,6 +16,37 @@
 #include "host/core/error.hpp"
 
 namespace sparse::gp {
+namespace {
+
+// Runs task(0), …, task(count − 1) on `workers` threads (the caller's thread alone when workers <= 1); tasks
+// are claimed in index order, so a task may wait for an earlier one. The first exception is rethrown after
+// every worker has stopped.
+void run_tasks(int workers, int count, const std::function<void(int)>& task) {
+  if (workers <= 1) {
+    for (int t = 0; t < count; ++t) task(t);
+    return;
+  }
+  std::atomic<int> next{0};
+  std::mutex mu;
+  std::exception_ptr error;
+  auto worker = [&] {
+    for (int t = next++; t < count; t = next++) {
+      try {
+        task(t);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int w = 1; w < std::min(workers, count); ++w) pool.emplace_back(worker);
+  worker();
+  for (std::thread& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
 
 Proposer::Proposer(ProposerSettings settings) : s_(std::move(settings)) {
   SPARSE_CHECK(s_.num_objectives >= 1, "num_objectives is " << s_.num_objectives << ", expected >= 1");
@@ -20,6 +58,14 @@ Proposer::Proposer(ProposerSettings settings) : s_(std::move(settings)) {
                "box prior on lambda has " << s_.lambda_lower.size() << " lower and " << s_.lambda_upper.size()
                                           << " upper bounds, expected both 0 or " << s_.num_objectives);
   SPARSE_CHECK(s_.refit_every >= 1, "refit_every is " << s_.refit_every << ", expected >= 1");
+  SPARSE_CHECK(s_.threads >= 0, "threads is " << s_.threads << ", expected >= 0 (0 = hardware concurrency)");
+}
+
+void Proposer::set_warm_start(std::vector<Eigen::VectorXd> theta) {
+  SPARSE_CHECK(static_cast<int>(theta.size()) == s_.num_objectives,
+               "warm start has " << theta.size() << " hyper-parameter vectors, expected " << s_.num_objectives);
+  theta_ = std::move(theta);
+  force_refit_ = true;
 }
 
 std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& completed,
@@ -59,19 +105,17 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
   const Inputs xc = make_inputs(candidates, x.num_numeric(), x.num_categorical());
   const Inputs xp = make_inputs(pending, x.num_numeric(), x.num_categorical());
 
-  // Hyper-parameters: refit every refit_every completed trials, warm-started from the last fit.
-  const bool refit = theta_.empty() || n - fitted_at_ >= s_.refit_every;
-  if (refit) {
-    std::vector<Eigen::VectorXd> fresh;
-    for (int k = 0; k < k_obj; ++k) {
-      const Eigen::VectorXd* warm = theta_.empty() ? nullptr : &theta_[static_cast<size_t>(k)];
-      fresh.push_back(fit_hyperparameters(x, y.col(k), s_.fit, rng, warm).theta);
-    }
-    theta_ = std::move(fresh);
-    fitted_at_ = n;
-    ++fits_;
-  }
-
+  // Hyper-parameters: refit every refit_every completed trials (or after set_warm_start), warm-started from
+  // the last fit. The random draws (restart points, then the normals of the joint samples) come from rng in
+  // a fixed order here, so the per-objective work below can run in parallel and stay deterministic.
+  const bool refit = theta_.empty() || force_refit_ || n - fitted_at_ >= s_.refit_every;
+  std::vector<std::vector<Eigen::VectorXd>> starts;
+  if (refit)
+    for (int k = 0; k < k_obj; ++k)
+      starts.push_back(fit_starts(x, s_.fit, rng,
+                                  theta_.empty() ? nullptr : &theta_[static_cast<size_t>(k)]));
+  std::vector<Eigen::MatrixXd> eps;
+  for (int k = 0; k < k_obj; ++k) eps.push_back(standard_normals(m, model_slots, rng));
   // Normalization of eq. 7 over observed trials (only the feasible ones when asked and at least two).
   std::vector<int> feasible;
   for (int i = 0; i < n; ++i)
@@ -86,14 +130,48 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
   for (size_t k = 0; k < s_.budgets.size(); ++k)
     if (!std::isnan(s_.budgets[k])) budgets[static_cast<Eigen::Index>(k)] = s_.budgets[k];
 
-  // One joint Thompson draw per model-based slot and objective: samples[k] is m × model_slots.
-  std::vector<Eigen::MatrixXd> samples;
-  for (int k = 0; k < k_obj; ++k) {
-    GaussianProcess gp(x, y.col(k), theta_[static_cast<size_t>(k)]);
+  // Tasks: the K fits (when refitting), then the K joint samples, each sample after its objective's fit;
+  // claimed in that order by min(threads, K) workers. One joint Thompson draw per model-based slot and
+  // objective: samples[k] is m × model_slots.
+  std::vector<Eigen::VectorXd> fresh(static_cast<size_t>(k_obj));
+  std::vector<Eigen::MatrixXd> samples(static_cast<size_t>(k_obj));
+  std::vector<int> evaluations(static_cast<size_t>(k_obj), 0);
+  std::vector<std::promise<void>> fitted(static_cast<size_t>(k_obj));
+  std::vector<std::shared_future<void>> fitted_f;
+  for (auto& pr : fitted) fitted_f.push_back(pr.get_future().share());
+  const int fit_tasks = refit ? k_obj : 0;
+  auto task = [&](int t) {
+    if (t < fit_tasks) {
+      const size_t k = static_cast<size_t>(t);
+      try {
+        const FitResult r = fit_hyperparameters_from(x, y.col(t), s_.fit, starts[k], !theta_.empty());
+        fresh[k] = r.theta;
+        evaluations[k] = r.evaluations;
+        fitted[k].set_value();
+      } catch (...) {
+        fitted[k].set_exception(std::current_exception());
+        throw;
+      }
+      return;
+    }
+    const int k = t - fit_tasks;
+    const size_t kk = static_cast<size_t>(k);
+    if (refit) fitted_f[kk].get();
+    GaussianProcess gp(x, y.col(k), refit ? fresh[kk] : theta_[kk]);
     gp.add_fantasies(xp);
-    const Posterior post = gp.posterior(xc, true);
-    samples.push_back(thompson_samples(post.mean, post.cov, model_slots, rng).samples);
+    samples[kk] = thompson_samples(gp, xc, eps[kk]).samples;
+  };
+  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  run_tasks(std::min(s_.threads > 0 ? s_.threads : hw, k_obj), fit_tasks + k_obj, task);
+  if (refit) {
+    theta_ = std::move(fresh);
+    fitted_at_ = n;
+    force_refit_ = false;
+    ++fits_;
+    last_fit_evaluations_ = 0;
+    for (int e : evaluations) last_fit_evaluations_ += e;
   }
+
   // A candidate identical to a completed or pending trial is never proposed again (no information gain).
   std::vector<bool> taken(static_cast<size_t>(m), false);
   auto same = [](const Inputs& a, int i, const Inputs& b, int j) {

@@ -37,6 +37,9 @@ struct ProposerSettings {
   // Utopia point of eq. 7 at the observed minima − 0.1·range (MinMaxNormalization in scalarization.hpp);
   // chosen on BraninCurrin (bench/RESULTS.md): shift 0 → 91.0% of max HV, 0.1 → 95.5%, 0.2 → 94.1%.
   double normalization_shift = 0.1;
+  // Worker threads for the per-objective fits and joint samples (at most K are used); 0 = the hardware's
+  // concurrency. Results do not depend on it (the random draws are made before the parallel part).
+  int threads = 0;
 };
 
 struct Proposal {
@@ -62,11 +65,20 @@ class Proposer {
   // θ per objective after the last propose (empty before the first fit).
   const std::vector<Eigen::VectorXd>& hyperparameters() const { return theta_; }
   int fits() const { return fits_; }
+  // Likelihood + gradient evaluations of the last fit, summed over the objectives.
+  int last_fit_evaluations() const { return last_fit_evaluations_; }
+
+  // Warm start from hyper-parameters fitted before (one vector per objective, e.g. those of the previous
+  // proposal that a resumed search saved, or hyperparameters() of another proposer): the next propose
+  // refits from them (FitSettings::warm_restarts random restarts) instead of from the prior mean.
+  // Within one Proposer every refit after the first is warm-started this way already.
+  void set_warm_start(std::vector<Eigen::VectorXd> theta);
 
  private:
   ProposerSettings s_;
   std::vector<Eigen::VectorXd> theta_;
-  int fitted_at_ = -1, fits_ = 0;
+  int fitted_at_ = -1, fits_ = 0, last_fit_evaluations_ = 0;
+  bool force_refit_ = false;
 };
 
 }  // namespace sparse::gp

@@ -4,6 +4,8 @@
 #pragma once
 #include <Eigen/Dense>
 
+#include "gp/gp_regression.hpp"
+#include "gp/point.hpp"
 #include "host/core/philox.hpp"
 
 namespace sparse::gp {
@@ -14,5 +16,13 @@ struct ThompsonDraw {
 };
 
 ThompsonDraw thompson_samples(const Eigen::VectorXd& mean, const Eigen::MatrixXd& cov, int q, sparse::PhiloxStream& rng);
+
+// q = eps.cols() joint draws of gp's posterior at the candidates c, eps: m × q standard normals (drawn by the
+// caller, so that several objectives can be sampled in parallel from one random stream). Σ* is formed and
+// factored in one m × m buffer (on the standardized scale; the jitter is reported on the caller's scale).
+ThompsonDraw thompson_samples(const GaussianProcess& gp, const Inputs& c, const Eigen::MatrixXd& eps);
+
+// m × q standard normals in the order thompson_samples(mean, cov, q, rng) draws them (column by column).
+Eigen::MatrixXd standard_normals(Eigen::Index m, int q, sparse::PhiloxStream& rng);
 
 }  // namespace sparse::gp

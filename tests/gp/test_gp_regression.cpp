@@ -178,3 +178,130 @@ TEST(HyperFit, FindsRelevantDimensionAndImprovesPosterior) {
   EXPECT_LT(std::exp(r.theta[layout_of(x).noise()]), 1e-2);  // noiseless data
   EXPECT_TRUE(((r.theta - prior.lower).array() >= 0).all() && ((prior.upper - r.theta).array() >= 0).all());
 }
+
+TEST(GpRegression, KernelMatchesReferenceAcrossPanels) {
+  // More than 128 points: the symmetric and the cross kernel are computed in column panels of 128.
+  const auto a = mixed_points(300, 21), b = mixed_points(170, 22);
+  const Eigen::VectorXd th = some_theta();
+  const Inputs xa = make_inputs(a), xb = make_inputs(b);
+  EXPECT_LT((kernel_cross(xa, xb, th) - reference_gram(a, b, th)).cwiseAbs().maxCoeff(), 1e-12);
+  const Eigen::MatrixXd k = kernel_cross(xa, xa, th);
+  EXPECT_LT((k - reference_gram(a, a, th)).cwiseAbs().maxCoeff(), 1e-12);
+  EXPECT_EQ((k - k.transpose()).cwiseAbs().maxCoeff(), 0.0);
+  const Eigen::MatrixXd low = kernel_lower(xa, th);
+  EXPECT_LT((Eigen::MatrixXd(low.triangularView<Eigen::Lower>()) - Eigen::MatrixXd(k.triangularView<Eigen::Lower>()))
+                .cwiseAbs()
+                .maxCoeff(),
+            1e-15);
+}
+
+TEST(GpRegression, GradientMatchesFiniteDifferencesAcrossPanels) {
+  const auto train = mixed_points(200, 23);
+  Eigen::VectorXd y(200);
+  for (int i = 0; i < 200; ++i) {
+    const auto& p = train[static_cast<size_t>(i)];
+    y[i] = std::sin(4.0 * p.numeric[0]) + p.numeric[1] * p.numeric[1] + 0.3 * p.categorical[0] +
+           (p.numeric_active[2] ? 0.5 * p.numeric[2] : -0.2);
+  }
+  const Inputs x = make_inputs(train);
+  const Standardization st = standardization_of(y);
+  const Eigen::VectorXd ys = (y.array() - st.mean) / st.scale;
+  const Eigen::VectorXd th = some_theta();
+  Eigen::VectorXd g;
+  log_marginal_likelihood(x, ys, th, &g);
+  // The workspace form reuses its buffers and gives the same value and gradient.
+  LikelihoodWorkspace ws;
+  Eigen::VectorXd g_ws;
+  for (int rep = 0; rep < 2; ++rep) log_marginal_likelihood(x, ys, th, &g_ws, ws);
+  EXPECT_LT((g - g_ws).cwiseAbs().maxCoeff(), 1e-12);
+  const double h = 1e-5;
+  for (Eigen::Index p = 0; p < th.size(); ++p) {
+    Eigen::VectorXd tp = th, tm = th;
+    tp[p] += h;
+    tm[p] -= h;
+    const double fd = (log_marginal_likelihood(x, ys, tp) - log_marginal_likelihood(x, ys, tm)) / (2.0 * h);
+    EXPECT_NEAR(g[p], fd, 1e-5 * std::max(1.0, std::abs(fd))) << "hyper-parameter " << p;
+  }
+}
+
+namespace {
+
+// Many inputs (24 numeric, 8 categorical with 4 levels): at the prior mean every pair is far apart.
+std::vector<EncodedPoint> wide_points(int n, uint64_t seed) {
+  sparse::PhiloxStream rng(seed);
+  std::vector<EncodedPoint> pts(static_cast<size_t>(n));
+  for (auto& p : pts) {
+    for (int d = 0; d < 24; ++d) p.numeric.push_back(rng.uniform());
+    for (int d = 0; d < 8; ++d) p.categorical.push_back(static_cast<int>(rng.below(4)));
+  }
+  return pts;
+}
+
+}  // namespace
+
+TEST(HyperFit, DataScaledStartMatchesPairMeansAndLeavesTheFlatRegion) {
+  const auto pts = wide_points(120, 31);
+  const Inputs x = make_inputs(pts);
+  const KernelLayout l = layout_of(x);
+  // The start's scales are the pair means of the squared distance and of the categorical mismatches.
+  double r2 = 0.0, mism = 0.0;
+  int pairs = 0;
+  for (int i = 0; i < x.size(); ++i)
+    for (int j = 0; j < i; ++j, ++pairs) {
+      r2 += (x.numeric.row(i) - x.numeric.row(j)).squaredNorm();
+      mism += static_cast<double>((x.categorical.row(i).array() != x.categorical.row(j).array()).count());
+    }
+  const Eigen::VectorXd t = data_scaled_start(x);
+  EXPECT_NEAR(t[0], 0.5 * std::log(r2 / pairs), 1e-9);
+  EXPECT_NEAR(t[l.num_numeric], std::log(mism / pairs), 1e-9);
+  // y depends on two numeric inputs; from the prior mean alone the fit stays where K ≈ σ_f² I.
+  Eigen::VectorXd y(x.size());
+  for (int i = 0; i < x.size(); ++i) y[i] = std::sin(5.0 * x.numeric(i, 0)) + x.numeric(i, 1);
+  FitSettings fs;
+  fs.restarts = 0;
+  fs.max_iterations = 30;
+  fs.scaled_start = false;
+  sparse::PhiloxStream rng(3);
+  const FitResult plain = fit_hyperparameters(x, y, fs, rng);
+  fs.scaled_start = true;
+  const FitResult scaled = fit_hyperparameters(x, y, fs, rng);
+  EXPECT_GT(scaled.log_posterior, plain.log_posterior + 20.0);
+  // The relevant dimensions get shorter length scales than the irrelevant ones.
+  EXPECT_LT(std::max(scaled.theta[0], scaled.theta[1]), scaled.theta.segment(2, 22).minCoeff());
+}
+
+TEST(HyperFit, ProbingRestartsCostsLessAndWarmSettingsApply) {
+  const auto pts = wide_points(80, 32);
+  const Inputs x = make_inputs(pts);
+  Eigen::VectorXd y(x.size());
+  for (int i = 0; i < x.size(); ++i) y[i] = std::cos(4.0 * x.numeric(i, 2)) + 0.5 * x.categorical(i, 0);
+  FitSettings fs;
+  fs.restarts = 3;
+  fs.max_iterations = 40;
+  sparse::PhiloxStream rng(4);
+  const std::vector<Eigen::VectorXd> starts = fit_starts(x, fs, rng);
+  ASSERT_EQ(starts.size(), 5u);  // prior mean, data-scaled start, 3 random
+  const FitResult full = fit_hyperparameters_from(x, y, fs, starts);
+  fs.probe_iterations = 3;  // below economy_from_observations (default 200): no probing
+  EXPECT_EQ(fit_hyperparameters_from(x, y, fs, starts).evaluations, full.evaluations);
+  fs.economy_from_observations = 50;
+  const FitResult probed = fit_hyperparameters_from(x, y, fs, starts);
+  EXPECT_LT(probed.evaluations, full.evaluations);
+  const HyperPrior prior = HyperPrior::defaults(layout_of(x));
+  const Standardization st = standardization_of(y);
+  const Eigen::VectorXd ys = (y.array() - st.mean) / st.scale;
+  EXPECT_GT(probed.log_posterior,
+            log_marginal_likelihood(x, ys, prior.mean) + prior.log_density(prior.mean, nullptr) + 10.0);
+  // Warm and economical: warm_restarts random starts after the warm one, at most warm_max_iterations
+  // iterations; warm but not economical: `restarts` random starts, max_iterations.
+  fs.warm_restarts = 1;
+  fs.warm_max_iterations = 0;
+  const std::vector<Eigen::VectorXd> warm_starts = fit_starts(x, fs, rng, &probed.theta);
+  ASSERT_EQ(warm_starts.size(), 2u);
+  EXPECT_EQ(warm_starts[0], probed.theta);
+  const FitResult stay = fit_hyperparameters(x, y, fs, rng, &probed.theta);
+  EXPECT_EQ(stay.evaluations, 2);  // one per start, no iteration
+  EXPECT_NEAR(stay.log_posterior, probed.log_posterior, 1e-9);
+  fs.economy_from_observations = 200;
+  EXPECT_EQ(fit_starts(x, fs, rng, &probed.theta).size(), 4u);
+}

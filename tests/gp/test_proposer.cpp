@@ -163,3 +163,92 @@ TEST(Proposer, MixedConditionalInputsAndValidation) {
   done[3].objectives = {std::nan("")};
   EXPECT_THROW(prop.propose(done, {}, cand, 1, rng), sparse::Error);
 }
+
+namespace {
+
+// Three objectives of mixed, conditional points (6 numeric, the last two conditional; 2 categorical).
+void mixed_problem(int n, int m, std::vector<CompletedTrial>& done, std::vector<EncodedPoint>& cand) {
+  sparse::PhiloxStream gen(12);
+  auto point = [&] {
+    EncodedPoint p;
+    const bool branch = gen.uniform() < 0.5;
+    for (int d = 0; d < 6; ++d) {
+      p.numeric.push_back(gen.uniform());
+      p.numeric_active.push_back(d < 4 || branch ? 1 : 0);
+    }
+    for (int d = 0; d < 2; ++d) p.categorical.push_back(static_cast<int>(gen.below(3)));
+    return p;
+  };
+  for (int i = 0; i < n; ++i) {
+    CompletedTrial t;
+    t.point = point();
+    const auto& x = t.point.numeric;
+    t.objectives = {std::sin(3 * x[0]) + x[1], (x[2] - 0.3) * (x[2] - 0.3) + 0.2 * t.point.categorical[0],
+                    x[3] + (t.point.numeric_active[5] ? x[5] : 0.5)};
+    done.push_back(t);
+  }
+  for (int i = 0; i < m; ++i) cand.push_back(point());
+}
+
+}  // namespace
+
+TEST(Proposer, ThreadCountDoesNotChangeTheProposals) {
+  std::vector<CompletedTrial> done;
+  std::vector<EncodedPoint> cand;
+  mixed_problem(40, 150, done, cand);
+  std::vector<std::vector<Proposal>> runs;
+  std::vector<std::vector<Eigen::VectorXd>> thetas;
+  for (int threads : {1, 2, 3}) {
+    ProposerSettings s;
+    s.num_objectives = 3;
+    s.fit.restarts = 1;
+    s.fit.probe_iterations = 3;
+    s.fit.economy_from_observations = 10;  // probing and warm settings on at this size too
+    s.fit.max_iterations = 20;
+    s.threads = threads;
+    Proposer prop(s);
+    sparse::PhiloxStream rng(9);
+    runs.push_back(prop.propose(done, {cand[0]}, cand, 3, rng));
+    thetas.push_back(prop.hyperparameters());
+  }
+  for (size_t r = 1; r < runs.size(); ++r) {
+    for (int k = 0; k < 3; ++k) EXPECT_EQ(thetas[r][static_cast<size_t>(k)], thetas[0][static_cast<size_t>(k)]);
+    for (size_t q = 0; q < 3; ++q) {
+      EXPECT_EQ(runs[r][q].candidate, runs[0][q].candidate);
+      EXPECT_EQ(runs[r][q].lambda, runs[0][q].lambda);
+      EXPECT_EQ(runs[r][q].sampled_objectives, runs[0][q].sampled_objectives);
+    }
+  }
+}
+
+TEST(Proposer, WarmStartRefitsFromTheGivenHyperparameters) {
+  std::vector<CompletedTrial> done;
+  std::vector<EncodedPoint> cand;
+  mixed_problem(30, 60, done, cand);
+  ProposerSettings s;
+  s.num_objectives = 3;
+  s.fit.restarts = 1;
+  s.fit.max_iterations = 25;
+  Proposer first(s);
+  sparse::PhiloxStream rng(10);
+  first.propose(std::vector<CompletedTrial>(done.begin(), done.end() - 1), {}, cand, 1, rng);
+  EXPECT_GT(first.last_fit_evaluations(), 3 * 25 / 2);
+  // A new proposer given those θ: with no warm iterations and no warm restarts the θ stay as given and
+  // each objective costs one likelihood evaluation.
+  s.fit.economy_from_observations = 10;
+  s.fit.warm_restarts = 0;
+  s.fit.warm_max_iterations = 0;
+  Proposer next(s);
+  next.set_warm_start(first.hyperparameters());
+  next.propose(done, {}, cand, 1, rng);
+  EXPECT_EQ(next.last_fit_evaluations(), 3);
+  EXPECT_EQ(next.fits(), 1);
+  for (size_t k = 0; k < 3; ++k) EXPECT_EQ(next.hyperparameters()[k], first.hyperparameters()[k]);
+  // With a few warm iterations the fit moves from there and costs far less than the cold one.
+  s.fit.warm_max_iterations = 5;
+  Proposer warm(s);
+  warm.set_warm_start(first.hyperparameters());
+  warm.propose(done, {}, cand, 1, rng);
+  EXPECT_LE(warm.last_fit_evaluations(), 3 * 5 * 3);
+  EXPECT_THROW(warm.set_warm_start({first.hyperparameters()[0]}), sparse::Error);
+}

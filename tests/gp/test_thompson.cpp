@@ -67,3 +67,60 @@ TEST(Cholesky, JitterScheduleAndFailure) {
   indefinite(2, 2) = -1.0;
   EXPECT_THROW(cholesky_with_jitter(indefinite, 1e-8, 5), sparse::Error);
 }
+
+TEST(Cholesky, InPlaceKeepsTheUpperTriangleAndRestoresAfterFailure) {
+  Eigen::VectorXd v(4);
+  v << 1.0, 2.0, -1.0, 0.5;
+  const Eigen::MatrixXd singular = v * v.transpose();  // rank one: needs jitter
+  Eigen::MatrixXd a = singular;
+  const JitterInfo info = cholesky_in_place(a, 1e-8);
+  EXPECT_GE(info.tries, 1);
+  const Eigen::MatrixXd upper = a.triangularView<Eigen::StrictlyUpper>();
+  const Eigen::MatrixXd expect = singular.triangularView<Eigen::StrictlyUpper>();
+  EXPECT_EQ(upper, expect);
+  const Eigen::MatrixXd l = a.triangularView<Eigen::Lower>();
+  Eigen::MatrixXd back = l * l.transpose();
+  back.diagonal().array() -= info.jitter;
+  EXPECT_LT((back - singular).cwiseAbs().maxCoeff(), 1e-12);
+  Eigen::MatrixXd indefinite = Eigen::MatrixXd::Identity(3, 3);
+  indefinite(2, 2) = -1.0;
+  indefinite(0, 1) = indefinite(1, 0) = 0.5;
+  const Eigen::MatrixXd original = indefinite;
+  EXPECT_THROW(cholesky_in_place(indefinite, 1e-8, 4), sparse::Error);
+  EXPECT_EQ(indefinite, original);  // restored
+}
+
+TEST(Cholesky, InverseFromCholeskyMatchesLu) {
+  // 300 × 300 exercises the blocked recursion (blocks of 64 at the bottom).
+  sparse::PhiloxStream rng(5);
+  Eigen::MatrixXd g(300, 310);
+  for (Eigen::Index j = 0; j < g.cols(); ++j)
+    for (Eigen::Index i = 0; i < g.rows(); ++i) g(i, j) = rng.normal();
+  Eigen::MatrixXd a = g * g.transpose() / 310.0;
+  a.diagonal().array() += 0.05;
+  const JitteredCholesky c = cholesky_with_jitter(a);
+  const Eigen::MatrixXd inv = inverse_from_cholesky(c.L), lu = a.fullPivLu().inverse();
+  EXPECT_LT((inv - lu).cwiseAbs().maxCoeff(), 1e-10 * lu.cwiseAbs().maxCoeff());
+  EXPECT_EQ((inv - inv.transpose()).cwiseAbs().maxCoeff(), 0.0);
+}
+
+TEST(Thompson, DrawsFromTheGpEqualDrawsFromItsPosterior) {
+  // The in-place path (Σ* formed and factored in one buffer, standardized scale) against the copy path.
+  Eigen::MatrixXd xt(5, 1), xc(7, 1);
+  xt << 0.1, 0.3, 0.45, 0.7, 0.9;
+  xc << 0.0, 0.2, 0.3, 0.31, 0.5, 0.8, 1.0;  // 0.3 is a training input: its variance is ~0
+  Eigen::VectorXd y(5);
+  y << 2.0, -1.0, 0.5, 4.0, 1.0;
+  Eigen::VectorXd th(4);
+  th << std::log(0.2), 0.0, std::log(2.0), std::log(1e-6);
+  GaussianProcess gp(make_inputs(points_from_matrix(xt)), y, th);
+  const Inputs c = make_inputs(points_from_matrix(xc));
+  const Posterior p = gp.posterior(c, true);
+  sparse::PhiloxStream a(77), b(77);
+  const ThompsonDraw copy = thompson_samples(p.mean, p.cov, 3, a);
+  const ThompsonDraw in_place = thompson_samples(gp, c, standard_normals(7, 3, b));
+  ASSERT_EQ(in_place.samples.rows(), 7);
+  ASSERT_EQ(in_place.samples.cols(), 3);
+  EXPECT_LT((copy.samples - in_place.samples).cwiseAbs().maxCoeff(), 1e-8 * (1.0 + copy.samples.cwiseAbs().maxCoeff()));
+  EXPECT_NEAR(copy.jitter, in_place.jitter, 1e-6 * std::max(copy.jitter, 1e-300));
+}
