@@ -19,6 +19,8 @@ void add_data_commands(CLI::App& app);
 void add_space_commands(CLI::App& app);
 void add_graph_commands(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_search_command(CLI::App& app);
+void add_pareto_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 
 }  // namespace sparse::cli

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   sparse::cli::add_space_commands(app);
   sparse::cli::add_graph_commands(app);
   sparse::cli::add_train_command(app);
+  sparse::cli::add_search_command(app);
+  sparse::cli::add_pareto_command(app);
   sparse::cli::add_export_command(app);
   bool wants_json = false;
   for (int i = 1; i < argc; ++i) wants_json = wants_json || std::string(argv[i]) == "--json";

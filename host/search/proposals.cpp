@@ -1,0 +1,141 @@
+// StageProposer (see proposals.hpp): stage of the next trial, candidate morphs, the GP's choice, random fallback.
+#include "host/search/proposals.hpp"
+
+#include <chrono>
+#include <set>
+
+#include "host/core/error.hpp"
+#include "host/search/front.hpp"
+#include "host/space/encode.hpp"
+#include "host/space/morph.hpp"
+#include "host/space/sample.hpp"
+
+namespace sparse::search {
+
+namespace {
+
+gp::ProposerSettings gp_settings(const SearchSettings& s) {
+  gp::ProposerSettings g;
+  g.num_objectives = parse_objectives(s.objectives).count;
+  g.rho = 1.0;  // the ρ_m draw is made here, before building candidates (a random slot needs none)
+  g.budgets = gp_budgets(s);
+  return g;
+}
+
+gp::EncodedPoint to_point(const space::Encoding& e) {
+  return gp::EncodedPoint{e.numeric, e.categorical, e.numeric_active, e.categorical_active};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+StageProposer::StageProposer(SearchSettings settings, space::Space space, int64_t search_id)
+    : s_(std::move(settings)),
+      objectives_(parse_objectives(s_.objectives)),
+      space_(std::move(space)),
+      search_id_(search_id),
+      gp_(gp_settings(s_)) {}
+
+store::TrialRecord StageProposer::random_trial(int stage, const std::string& reason, sparse::PhiloxStream& rng) const {
+  store::TrialRecord t;
+  t.search_id = search_id_;
+  t.stage = stage;
+  t.config = space::to_json(space::sample_config(space_, rng));
+  t.morphs = nlohmann::json::array();
+  t.proposal = {{"kind", "random"}, {"reason", reason}, {"train_epochs", s_.epochs}};
+  if (stage >= 1) t.proposal["rho"] = s_.rho[static_cast<size_t>(stage - 1)];
+  return t;
+}
+
+store::TrialRecord StageProposer::next(const std::vector<store::TrialRecord>& trials) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto n = static_cast<int64_t>(trials.size());
+  const int stage = s_.plan.stage_of(n);
+  sparse::PhiloxStream rng(s_.seed, kProposalStream + static_cast<uint64_t>(n));
+  auto with_index = [&](store::TrialRecord t) {
+    t.proposal["index"] = n;
+    t.proposal["seconds"] = seconds_since(t0);
+    return t;
+  };
+  if (stage == 0) return with_index(random_trial(0, "initial random config", rng));
+  const double rho = s_.rho[static_cast<size_t>(stage - 1)];
+  if (!(rng.uniform() < rho)) return with_index(random_trial(stage, "random with probability 1 - rho", rng));
+
+  // Completed trials (the GP's data), pending ones (fantasized), references of this stage.
+  std::vector<gp::CompletedTrial> completed;
+  std::vector<gp::EncodedPoint> pending;
+  std::vector<const store::TrialRecord*> references;
+  std::set<int64_t> allowed_refs;
+  if (stage == 3)
+    for (int64_t id : pareto_reference_ids(trials, s_)) allowed_refs.insert(id);
+  for (const auto& t : trials) {
+    space::Config c;
+    try {
+      c = space::config_from_json(t.config);
+      space::validate(c, space_);
+    } catch (const std::exception&) {
+      continue;  // a bad stored config failed its trial; it informs nothing
+    }
+    if (has_objectives(t, objectives_)) {
+      completed.push_back({to_point(space::encode(c, space_)), gp_objectives(t, objectives_), feasible(t, s_)});
+      if (stage != 3 || allowed_refs.count(t.id)) references.push_back(&t);
+    } else if (t.state == store::TrialState::Queued || t.state == store::TrialState::Running) {
+      pending.push_back(to_point(space::encode(c, space_)));
+    }
+  }
+  if (completed.size() < 2 || references.empty())
+    return with_index(random_trial(stage, "fewer than 2 completed trials", rng));
+
+  // Candidate set C: morphs of the references (§3.5), stage 2 restricted to pruning parameters.
+  const std::vector<space::MorphKind> allowed = space::stage_morphs(stage);
+  std::vector<space::MorphResult> cands;
+  std::vector<int64_t> cand_ref;
+  std::vector<gp::EncodedPoint> points;
+  for (int k = 0; k < s_.candidates; ++k) {
+    const store::TrialRecord* ref = references[rng.below(references.size())];
+    try {
+      space::MorphResult m = space::morph(space::config_from_json(ref->config), space_, rng, allowed, s_.max_morphs);
+      points.push_back(to_point(space::encode(m.config, space_)));
+      cands.push_back(std::move(m));
+      cand_ref.push_back(ref->id);
+    } catch (const sparse::Error&) {
+      // no allowed morph applies to this reference; draw another
+    }
+  }
+  if (cands.empty()) return with_index(random_trial(stage, "no allowed morph applies to the references", rng));
+
+  gp::Proposal p;
+  try {
+    p = gp_.propose(completed, pending, points, 1, rng).front();
+  } catch (const std::exception& e) {
+    return with_index(random_trial(stage, std::string("the GP could not propose: ") + e.what(), rng));
+  }
+  if (!p.model_based || p.candidate < 0)
+    return with_index(random_trial(stage, "every candidate equals a completed or pending trial", rng));
+  const auto c = static_cast<size_t>(p.candidate);
+  store::TrialRecord t;
+  t.search_id = search_id_;
+  t.stage = stage;
+  t.reference_id = cand_ref[c];
+  t.config = space::to_json(cands[c].config);
+  t.morphs = nlohmann::json::array();
+  for (space::MorphKind m : cands[c].applied) t.morphs.push_back(space::to_string(m));
+  t.proposal = {{"kind", "model"},
+                {"rho", rho},
+                {"lambda", p.lambda},
+                {"sampled_objectives", p.sampled_objectives},  // (f1, log MS[, log WM]) as the GP models them
+                {"candidate", p.candidate},
+                {"candidates", cands.size()},
+                {"references", references.size()},
+                {"completed", completed.size()},
+                {"pending", pending.size()},
+                {"gp_fits", gp_.fits()},
+                {"train_epochs", s_.morph_epochs}};
+  if (stage == 3) t.proposal["pareto_references"] = std::vector<int64_t>(allowed_refs.begin(), allowed_refs.end());
+  return with_index(std::move(t));
+}
+
+}  // namespace sparse::search

@@ -1,0 +1,131 @@
+// SearchRunner (see runner.hpp): one SpArSe trial on one device slot.
+#include "host/search/runner.hpp"
+
+#include <new>
+
+#include "host/core/error.hpp"
+#include "host/nn/backend_factory.hpp"
+#include "host/nn/phi.hpp"
+#include "host/nn/trainer.hpp"
+#include "host/search/front.hpp"
+
+namespace sparse::search {
+
+SearchRunner::SearchRunner(const SearchSettings& settings, const space::Space& space, const data::Dataset& data,
+                           SessionStore& store)
+    : s_(settings), objectives_(parse_objectives(settings.objectives)), space_(space), data_(data), store_(store) {}
+
+Backend& SearchRunner::backend_for(const DeviceSlot& slot) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = backends_.find(slot.name);
+    if (it != backends_.end()) return *it->second;
+  }
+  std::unique_ptr<Backend> b;
+  const std::string device = slot.cuda ? "cuda:" + std::to_string(slot.device) : "cpu";
+  try {
+    b = nn::make_backend(device, slot.threads);
+  } catch (const std::exception& e) {
+    throw DeviceFailure(std::string("cannot create the ") + device + " backend for " + slot.name + ": " + e.what());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return *(backends_[slot.name] = std::move(b));
+}
+
+TrialOutcome SearchRunner::operator()(const store::TrialRecord& t, const DeviceSlot& slot) {
+  TrialOutcome out;
+  const uint64_t seed = trial_seed(s_.seed, t.id);
+  store_.set_failure_metrics(t.id, {{"device", slot.name}, {"seed", seed}});
+  space::Config config;
+  try {
+    config = space::config_from_json(t.config);
+    space::validate(config, space_);
+    nn::check_config_matches(config, data_);
+  } catch (const std::exception& e) {
+    out.error = std::string("bad config: ") + e.what();
+    return out;
+  }
+  std::optional<nn::Phi> reference;
+  if (t.reference_id) {
+    std::optional<std::vector<uint8_t>> bytes;
+    try {
+      bytes = store_.get_phi(*t.reference_id);
+    } catch (const std::exception& e) {
+      out.error = std::string("cannot inherit: ") + e.what();
+      return out;
+    }
+    if (!bytes) {
+      out.error = "reference trial " + std::to_string(*t.reference_id) + " has no φ in the store";
+      return out;
+    }
+    try {
+      reference = nn::parse_phi(*bytes, "φ of trial " + std::to_string(*t.reference_id));
+    } catch (const std::exception& e) {
+      out.error = std::string("cannot inherit: ") + e.what();
+      return out;
+    }
+  }
+  nn::TrainSettings st;
+  st.method = objectives_.method;
+  st.epochs = t.proposal.value("train_epochs", t.reference_id ? s_.morph_epochs : s_.epochs);
+  st.pretrain_epochs = s_.pretrain_epochs;
+  st.batch_size = s_.batch_size;
+  st.lr = s_.lr;
+  st.train_limit = static_cast<size_t>(s_.train_limit);
+  st.val_limit = static_cast<size_t>(s_.val_limit);
+  st.calibration_images = s_.calibration_images;
+  st.int8 = s_.int8;
+  st.seed = seed;
+  Backend& backend = backend_for(slot);
+  nn::TrainResult r;
+  try {
+    r = nn::train(backend, config, data_, st, reference ? &*reference : nullptr);
+  } catch (const std::bad_alloc&) {
+    out.error = "out of memory while training on " + slot.name;
+    return out;
+  } catch (const std::exception& e) {
+    out.error = std::string("training failed: ") + e.what();
+    return out;
+  }
+  if (!r.ok) {
+    nlohmann::json m = r.summary();
+    m["device"] = slot.name;
+    m["seed"] = seed;
+    store_.set_failure_metrics(t.id, m);
+    out.error = r.error;
+    return out;
+  }
+  store::TrialResult& res = out.result;
+  res.epochs = r.epochs_run;
+  res.val_acc = r.val_acc;
+  res.test_acc = r.test_acc;
+  if (st.int8) res.int8_acc = r.int8_test_acc;
+  res.ms_bytes = r.memory.ms_bytes;
+  res.wm5_bytes = r.memory.wm5_bytes;
+  res.wm6_bytes = r.memory.wm6_bytes;
+  res.nonzeros = r.memory.nonzero;
+  res.metrics = r.summary();
+  res.metrics["inherit"] = {
+      {"reference_id", t.reference_id ? nlohmann::json(*t.reference_id) : nlohmann::json(nullptr)},
+      {"inherited", r.inherit.inherited},
+      {"total", r.inherit.total},
+      {"tensors_copied", r.inherit.tensors_copied},
+      {"tensors_sliced", r.inherit.tensors_sliced},
+      {"tensors_fresh", r.inherit.tensors_fresh}};
+  res.metrics["seed"] = st.seed;
+  res.metrics["calibration_images"] = st.calibration_images;  // int8: nn::quantize_trained(model, data, this, seed)
+  res.metrics["device"] = slot.name;
+  res.metrics["method"] = nn::to_string(st.method);
+  store::TrialRecord measured = t;
+  measured.state = store::TrialState::Done;
+  measured.val_acc = res.val_acc;
+  measured.ms_bytes = res.ms_bytes;
+  measured.wm5_bytes = res.wm5_bytes;
+  measured.wm6_bytes = res.wm6_bytes;
+  res.metrics["feasible"] = feasible(measured, s_);
+  out.phi = nn::serialize_phi(r.phi);
+  out.ok = true;
+  return out;
+}
+
+}  // namespace sparse::search
