@@ -24,9 +24,9 @@ std::string write_config(const TempDir& tmp, const sparse::space::Config& c) {
 
 TEST(CliTrain, TrainsWritesOutAndInherits) {
   TempDir tmp;
-  const std::string cfg = write_config(tmp, sparse::test::small_config(4, {4}, 800));
+  const std::string cfg = write_config(tmp, sparse::test::small_config(4, {4}, 4000));
   const std::string out = (tmp / "run1").string();
-  const auto r = run_cli("train --config " + cfg + " " + kData + " --epochs 2 --threads 2 --seed 3 --out " + out);
+  const auto r = run_cli("train --config " + cfg + " " + kData + " --epochs 3 --batch 32 --lr 3e-3 --threads 1 --seed 3 --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("epoch   1 variational"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("test accuracy"), std::string::npos) << r.out;
@@ -36,7 +36,7 @@ TEST(CliTrain, TrainsWritesOutAndInherits) {
   EXPECT_GT(summary["test_acc"].get<double>(), 0.25);
 
   const auto j = run_cli("train --config " + (tmp / "run1" / "config.json").string() + " " + kData +
-                         " --epochs 1 --threads 2 --init-from " + out + " --json");
+                         " --epochs 1 --batch 32 --threads 1 --init-from " + out + " --json");
   ASSERT_EQ(j.exit_code, 0) << j.err;
   const auto s = nlohmann::json::parse(j.out);
   EXPECT_EQ(s["inherited_params"], s["params_total"]);
@@ -49,7 +49,7 @@ TEST(CliTrain, TrainsWritesOutAndInherits) {
 
 TEST(CliTrain, BadInputNamesTheProblem) {
   TempDir tmp;
-  sparse::space::Config c = sparse::test::small_config(4, {4}, 800);
+  sparse::space::Config c = sparse::test::small_config(4, {4}, 4000);
   c.input_height = 28;
   c.input_width = 28;
   const std::string cfg = write_config(tmp, c);
