@@ -287,7 +287,9 @@ inline void tap_range(int o, int stride, int pad, int k, int size, int& k0, int&
 }
 
 // m = 1 depthwise forward: y[n, oy, ox, c] = b[c] + Σ_{ky,kx} x[n, iy, ix, c]·w[ky, kx, c].
-void depthwise_forward_m1(Team& team, const Conv2dForwardArgsT<float>& a) {
+// CB > 0: every channel block has exactly CB channels (C % CB == 0), a compile-time trip count.
+template <int CB>
+void depthwise_forward_m1_impl(Team& team, const Conv2dForwardArgsT<float>& a) {
   const ConvShape& s = a.s;
   const int C = s.c_out;
   team.run(s.n, team.chunks_for(conv_flops(s), kDirectGrain), [&](int, int64_t b0, int64_t b1) {
@@ -300,8 +302,8 @@ void depthwise_forward_m1(Team& team, const Conv2dForwardArgsT<float>& a) {
           int kx0, kx1;
           tap_range(ox, s.stride, s.pad_left, s.kw, s.w, kx0, kx1);
           float* __restrict yp = a.y + ((n * s.oh + oy) * s.ow + ox) * C;
-          for (int c0 = 0; c0 < C; c0 += kDwBlock) {
-            const int cb = std::min(kDwBlock, C - c0);
+          for (int c0 = 0; c0 < C; c0 += (CB > 0 ? CB : kDwBlock)) {
+            const int cb = CB > 0 ? CB : std::min(kDwBlock, C - c0);
             float acc[kDwBlock];
             for (int c = 0; c < cb; ++c) acc[c] = a.bias ? a.bias[c0 + c] : 0.0f;
             for (int ky = ky0; ky < ky1; ++ky) {
@@ -323,7 +325,9 @@ void depthwise_forward_m1(Team& team, const Conv2dForwardArgsT<float>& a) {
 
 // m = 1 depthwise data gradient in gather form: dx[n, iy, ix, c] (+)= Σ dy[n, oy, ox, c]·w[ky, kx, c] over the
 // taps with iy = oy·stride − pad_top + ky (and the same for x).
-void depthwise_backward_data_m1(Team& team, const Conv2dBackwardDataArgsT<float>& a) {
+// CB > 0: every channel block has exactly CB channels (C % CB == 0), a compile-time trip count.
+template <int CB>
+void depthwise_backward_data_m1_impl(Team& team, const Conv2dBackwardDataArgsT<float>& a) {
   const ConvShape& s = a.s;
   const int C = s.c_in;
   team.run(s.n, team.chunks_for(conv_flops(s), kDirectGrain), [&](int, int64_t b0, int64_t b1) {
@@ -332,19 +336,19 @@ void depthwise_backward_data_m1(Team& team, const Conv2dBackwardDataArgsT<float>
       for (int iy = 0; iy < s.h; ++iy)
         for (int ix = 0; ix < s.w; ++ix) {
           float* __restrict dxp = a.dx + ((n * s.h + iy) * s.w + ix) * C;
-          for (int c0 = 0; c0 < C; c0 += kDwBlock) {
-            const int cb = std::min(kDwBlock, C - c0);
+          for (int c0 = 0; c0 < C; c0 += (CB > 0 ? CB : kDwBlock)) {
+            const int cb = CB > 0 ? CB : std::min(kDwBlock, C - c0);
             float acc[kDwBlock];
             for (int c = 0; c < cb; ++c) acc[c] = 0.0f;
             for (int ky = 0; ky < s.kh; ++ky) {
               const int ty = iy + s.pad_top - ky;
-              if (ty < 0 || ty % s.stride) continue;
-              const int oy = ty / s.stride;
+              if (ty < 0 || (s.stride > 1 && ty % s.stride)) continue;
+              const int oy = s.stride > 1 ? ty / s.stride : ty;
               if (oy >= s.oh) continue;
               for (int kx = 0; kx < s.kw; ++kx) {
                 const int tx = ix + s.pad_left - kx;
-                if (tx < 0 || tx % s.stride) continue;
-                const int ox = tx / s.stride;
+                if (tx < 0 || (s.stride > 1 && tx % s.stride)) continue;
+                const int ox = s.stride > 1 ? tx / s.stride : tx;
                 if (ox >= s.ow) continue;
                 const float* __restrict dyp = dyn + (int64_t(oy) * s.ow + ox) * C + c0;
                 const float* __restrict wp = a.w + (int64_t(ky) * s.kw + kx) * C + c0;
@@ -364,7 +368,9 @@ void depthwise_backward_data_m1(Team& team, const Conv2dBackwardDataArgsT<float>
 
 // m = 1 depthwise filter gradient: per tap, dw[ky, kx, c] += Σ_{n, oy, ox} x[n, iy, ix, c]·dy[n, oy, ox, c]
 // (per-thread partials, reduced in thread order as in the other backward-filter paths).
-void depthwise_backward_filter_m1(Team& team, const Conv2dBackwardFilterArgsT<float>& a) {
+// CB > 0: every channel block has exactly CB channels (C % CB == 0), a compile-time trip count.
+template <int CB>
+void depthwise_backward_filter_m1_impl(Team& team, const Conv2dBackwardFilterArgsT<float>& a) {
   const ConvShape& s = a.s;
   const int C = s.c_out;
   const int64_t wcount = s.weight_count();  // [kh, kw, 1, c_out]
@@ -379,8 +385,8 @@ void depthwise_backward_filter_m1(Team& team, const Conv2dBackwardFilterArgsT<fl
         for (int c = 0; c < C; ++c) dbp[c] += dyn[p * C + c];
       for (int ky = 0; ky < s.kh; ++ky)
         for (int kx = 0; kx < s.kw; ++kx)
-          for (int c0 = 0; c0 < C; c0 += kDwBlock) {
-            const int cb = std::min(kDwBlock, C - c0);
+          for (int c0 = 0; c0 < C; c0 += (CB > 0 ? CB : kDwBlock)) {
+            const int cb = CB > 0 ? CB : std::min(kDwBlock, C - c0);
             float acc[kDwBlock];
             for (int c = 0; c < cb; ++c) acc[c] = 0.0f;
             for (int oy = 0; oy < s.oh; ++oy) {
@@ -401,6 +407,27 @@ void depthwise_backward_filter_m1(Team& team, const Conv2dBackwardFilterArgsT<fl
   });
   reduce_partials(team, used, wcount, a.dw, a.accumulate, 0);
   if (a.dbias) reduce_partials(team, used, C, a.dbias, a.accumulate, wcount);
+}
+
+// Channel-block dispatch of the m = 1 depthwise loops.
+template <class Args, class F16, class F8, class F0>
+void dw_dispatch(int C, F16 f16, F8 f8, F0 f0) {
+  if (C % 16 == 0) f16();
+  else if (C % 8 == 0) f8();
+  else f0();
+}
+void depthwise_forward_m1(Team& team, const Conv2dForwardArgsT<float>& a) {
+  dw_dispatch<int>(a.s.c_out, [&] { depthwise_forward_m1_impl<16>(team, a); }, [&] { depthwise_forward_m1_impl<8>(team, a); },
+                   [&] { depthwise_forward_m1_impl<0>(team, a); });
+}
+void depthwise_backward_data_m1(Team& team, const Conv2dBackwardDataArgsT<float>& a) {
+  dw_dispatch<int>(a.s.c_in, [&] { depthwise_backward_data_m1_impl<16>(team, a); },
+                   [&] { depthwise_backward_data_m1_impl<8>(team, a); }, [&] { depthwise_backward_data_m1_impl<0>(team, a); });
+}
+void depthwise_backward_filter_m1(Team& team, const Conv2dBackwardFilterArgsT<float>& a) {
+  dw_dispatch<int>(a.s.c_out, [&] { depthwise_backward_filter_m1_impl<16>(team, a); },
+                   [&] { depthwise_backward_filter_m1_impl<8>(team, a); },
+                   [&] { depthwise_backward_filter_m1_impl<0>(team, a); });
 }
 
 void depthwise_forward(Team& team, const Conv2dForwardArgsT<float>& a) {
