@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "host/core/error.hpp"
@@ -27,29 +28,6 @@ struct Args {
   int batch = 64, threads = 2, steps = 30, warmup = 5;
   bool json = false;
 };
-
-Args parse(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto val = [&]() -> std::string {
-      SPARSE_CHECK(i + 1 < argc, "option " << k << " needs a value");
-      return argv[++i];
-    };
-    if (k == "--net") a.net = val();
-    else if (k == "--batch") a.batch = std::stoi(val());
-    else if (k == "--threads") a.threads = std::stoi(val());
-    else if (k == "--device") a.device = val();
-    else if (k == "--method") a.method = val();
-    else if (k == "--steps") a.steps = std::stoi(val());
-    else if (k == "--warmup") a.warmup = std::stoi(val());
-    else if (k == "--json") a.json = true;
-    else SPARSE_FAIL("unknown option " << k << " (see the usage at the top of bench/bench_step.cpp)");
-  }
-  SPARSE_CHECK(!a.net.empty(), "--net FILE is required");
-  SPARSE_CHECK(a.batch >= 1 && a.steps >= 1 && a.warmup >= 0 && a.threads >= 1, "batch, steps, threads must be >= 1");
-  return a;
-}
 
 // Useful FLOPs of one variational training step (see the header comment).
 double step_flops(const graph::Graph& g, int batch) {
@@ -72,8 +50,18 @@ double step_flops(const graph::Graph& g, int batch) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  Args a;
+  CLI::App app{"SpVD/BC training-step throughput of a Config", "bench_step"};
+  app.add_option("--net", a.net, "Config JSON (bench/networks/*.json)")->required();
+  app.add_option("--batch", a.batch, "Minibatch size")->check(CLI::Range(1, 65536));
+  app.add_option("--threads", a.threads, "CPU threads")->check(CLI::Range(1, 1024));
+  app.add_option("--device", a.device, "cpu or cuda:N");
+  app.add_option("--method", a.method, "spvd or bc");
+  app.add_option("--steps", a.steps, "Timed steps (median reported)")->check(CLI::Range(1, 1000000));
+  app.add_option("--warmup", a.warmup, "Untimed steps first")->check(CLI::Range(0, 1000000));
+  app.add_flag("--json", a.json, "Print one JSON line last");
+  CLI11_PARSE(app, argc, argv);
   try {
-    const Args a = parse(argc, argv);
     const space::Config cfg = space::read_config(a.net);
     auto be = nn::make_backend(a.device, a.threads);
     nn::Network net(*be, cfg, nn::method_from_string(a.method), a.batch, 1);

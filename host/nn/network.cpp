@@ -22,7 +22,6 @@ Method method_from_string(const std::string& s) {
 
 namespace {
 constexpr float kAdamBeta1 = 0.9f, kAdamBeta2 = 0.999f, kAdamEps = 1e-8f;
-bool is_weighted(NodeKind k) { return k == NodeKind::conv || k == NodeKind::depthwise_conv || k == NodeKind::fc; }
 uint64_t noise_offset(uint64_t step, size_t node, int which) { return step * 4096 + 2 * node + which; }
 }  // namespace
 
@@ -78,11 +77,11 @@ void Network::allocate() {
     s.out_size = g.out.size();
     s.out = Buffer<float>(be_, cap * static_cast<size_t>(s.out_size));
     for (int in : g.inputs) s.needs_grad = s.needs_grad || nodes_[static_cast<size_t>(in)].needs_grad;
-    if (is_weighted(g.kind)) s.needs_grad = true;
+    if (g.has_weights()) s.needs_grad = true;
     if (s.needs_grad) s.dout = Buffer<float>(be_, cap * static_cast<size_t>(s.out_size));
     if (g.kind == NodeKind::max_pool && s.needs_grad) s.argmax = Buffer<int32_t>(be_, cap * static_cast<size_t>(s.out_size));
     if (g.kind == NodeKind::merge_sum && g.inputs.size() > 2) s.tmp = Buffer<float>(be_, cap * static_cast<size_t>(s.out_size));
-    if (!is_weighted(g.kind)) continue;
+    if (!g.has_weights()) continue;
     weighted_.push_back(static_cast<int>(i));
     const auto& in = graph_.nodes[static_cast<size_t>(g.inputs[0])].out;
     s.in_size = in.size();

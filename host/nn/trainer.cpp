@@ -45,19 +45,19 @@ void check_config_matches(const space::Config& c, const data::Dataset& data) {
 double evaluate(Network& net, const data::ImageSet& set, const data::Normalization& norm, size_t limit) {
   const size_t total = limit ? std::min(limit, set.size()) : set.size();
   if (total == 0) return 0.0;
-  const size_t cap = static_cast<size_t>(net.batch_capacity());
-  const size_t px = set.shape.pixels();
-  std::vector<float> x(cap * px);
-  std::vector<int32_t> y(cap);
+  data::BatchOptions bo;
+  bo.batch_size = static_cast<size_t>(net.batch_capacity());
+  bo.shuffle = false;  // file order: the first `total` images
+  data::BatchIterator it(set, norm, bo);
+  it.start_epoch(0);
+  data::Batch batch;
   int64_t correct = 0;
-  for (size_t first = 0; first < total; first += cap) {
-    const size_t n = std::min(cap, total - first);
-    for (size_t k = 0; k < n; ++k) {
-      norm.apply(set.image(first + k), px, set.shape.channels, x.data() + k * px);
-      y[k] = set.labels[first + k];
-    }
-    net.set_batch(x.data(), y.data(), static_cast<int>(n));
+  size_t seen = 0;
+  while (seen < total && it.next(batch)) {
+    const size_t n = std::min(batch.size, total - seen);
+    net.set_batch(batch.x.data(), batch.y.data(), static_cast<int>(n));
     correct += net.eval_batch();
+    seen += n;
   }
   return double(correct) / double(total);
 }
