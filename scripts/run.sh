@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's main command: installs dependencies, builds the engine in Release and runs the main job: a one-hour
+# The README's main command: installs dependencies, builds the engine in Release and runs the main job: a ten-minute
 # SpArSe search on Fashion-MNIST (accuracy, model size, working memory eq. 5 with MS, WM <= 2 KB) on every GPU the
 # CUDA backend can use, else the CPU; the store runs/fashion-mnist.db is resumed when it exists; the Pareto front
 # is printed at the end. Extra arguments replace the default job: scripts/run.sh devices
@@ -19,7 +19,8 @@ if [ -f "$STORE" ]; then
   "$BUILD_DIR/sparse" search --resume "$STORE" --cpu-workers "$WORKERS" --threads 1
 else
   "$BUILD_DIR/sparse" search --dataset fashion-mnist --objectives acc,ms,wm5 --max-ms 2KB --max-wm 2KB \
-    --space host/search/spaces/mcu_kb.json --time 60m --epochs 4 --morph-epochs 1 --train-limit 5000 \
-    --val-limit 1000 --cpu-workers "$WORKERS" --threads 1 --seed 1 --store "$STORE"
+    --space host/search/spaces/mcu_kb.json --time 10m --trials 120 --initial 12 --stage-trials 36,36,36 \
+    --epochs 4 --morph-epochs 1 --train-limit 10000 --val-limit 1000 --cpu-workers "$WORKERS" --threads 1 \
+    --seed 1 --store "$STORE"
 fi
 exec "$BUILD_DIR/sparse" pareto "$STORE"

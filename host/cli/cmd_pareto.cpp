@@ -14,12 +14,15 @@ void add_pareto_command(CLI::App& app) {
   static Output out;
   static std::string path, ref_ms, ref_wm;
   static bool all = false;
+  static int64_t first = 0;
   CLI::App* cmd = app.add_subcommand("pareto", "Pareto front and hypervolume of a search store");
   cmd->add_option("store", path, "Trial store file of a search")->required();
   cmd->add_flag("--all", all, "Take the front over every done trial, not only those within the budgets");
   cmd->add_option("--ref-ms", ref_ms,
                   "Hypervolume box: MS bound, e.g. 2KB (default: the MS budget, else the largest MS)");
   cmd->add_option("--ref-wm", ref_wm, "Hypervolume box: WM bound (default: the WM budget, else the largest WM)");
+  cmd->add_option("--first", first, "Only trials 1..N (by id): the search as it stood at N trials")
+      ->check(CLI::PositiveNumber);
   out.add_flag(cmd);
   cmd->callback([] {
     store::SqliteStore st(path, false);
@@ -29,7 +32,9 @@ void add_pareto_command(CLI::App& app) {
     o.all = all;
     if (!ref_ms.empty()) o.ref_ms = parse_bytes(ref_ms, "--ref-ms");
     if (!ref_wm.empty()) o.ref_wm = parse_bytes(ref_wm, "--ref-wm");
-    const auto trials = st.list_trials(id);
+    if (first > 0) o.first = first;
+    auto trials = st.list_trials(id);
+    if (first > 0) std::erase_if(trials, [](const store::TrialRecord& t) { return t.id > first; });
     const search::FrontReport r = search::pareto_report(trials, s, o);
     int done = 0, failed = 0;
     for (const auto& t : trials) {

@@ -245,7 +245,7 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--max-wm", f.max_wm, "Working-memory budget, e.g. 2KB");
   cmd->add_option("--trials", f.trials, "Trial budget (default 325: 25 random + 100 per stage)")
       ->check(CLI::Range(1, 3000000));
-  cmd->add_option("--time", f.time, "Time budget over all sessions, e.g. 30m, 1h (running trials finish)");
+  cmd->add_option("--time", f.time, "Time budget over all sessions, e.g. 30m, 1h (running trials finish); with --resume it replaces the stored one");
   cmd->add_option("--initial", f.initial, "Initial random configs (default: 10% of --trials, at least 2)")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--stage-trials", f.stage_trials,
@@ -311,7 +311,7 @@ void add_search_command(CLI::App& app) {
       if (given(cmd, "--space")) asked.space = search::space_for_dataset(asked.space, data);
       std::vector<std::string> keys;
       for (const auto& [flag, key] : kFlagKeys)
-        if (given(cmd, flag)) keys.push_back(key);
+        if (given(cmd, flag) && flag != "--time") keys.push_back(key);  // a budget a resume may change
       const auto diff = search::conflicts(settings, asked, keys);
       if (!diff.empty()) {
         std::ostringstream os;
@@ -319,6 +319,13 @@ void add_search_command(CLI::App& app) {
         SPARSE_FAIL(
             "--resume " << path << ": conflicting settings: " << os.str()
                         << " (a resumed search keeps its stored settings; drop the flag or start a new --store)");
+      }
+      if (given(cmd, "--time") && asked.time_seconds != settings.time_seconds) {
+        const double before = settings.time_seconds;
+        search::set_time_budget(*st, search_id, settings, asked.time_seconds);
+        std::fprintf(stderr, "time budget of search %lld changed from %s to %s\n", static_cast<long long>(search_id),
+                     before > 0 ? duration_text(before).c_str() : "none",
+                     settings.time_seconds > 0 ? duration_text(settings.time_seconds).c_str() : "none");
       }
     } else {
       if (std::filesystem::exists(path)) {

@@ -79,7 +79,7 @@ FrontReport pareto_report(const std::vector<store::TrialRecord>& trials, const S
   const Objectives o = parse_objectives(s.objectives);
   std::vector<store::TrialRecord> done, pool;
   for (const auto& t : trials)
-    if (has_objectives(t, o)) done.push_back(t);
+    if (has_objectives(t, o) && (!options.first || t.id <= *options.first)) done.push_back(t);
   for (const auto& t : done)
     if (options.all || feasible(t, s)) pool.push_back(t);
   FrontReport r;

@@ -35,6 +35,7 @@ std::vector<double> gp_budgets(const SearchSettings& s);
 struct FrontOptions {
   bool all = false;                       // consider infeasible done trials too
   std::optional<int64_t> ref_ms, ref_wm;  // hypervolume box (default: budgets, else the maxima observed)
+  std::optional<int64_t> first;           // only trials 1..first (by id): a search cut at that trial count
 };
 
 struct FrontReport {

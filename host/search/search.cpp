@@ -39,6 +39,16 @@ int64_t create_search(store::TrialStore& store, const SearchSettings& s) {
   return store.create_search(record_of(s));
 }
 
+void set_time_budget(store::TrialStore& store, int64_t search_id, SearchSettings& s, double seconds) {
+  SearchSettings changed = s;
+  changed.time_seconds = seconds;
+  check_settings(changed);
+  store::SearchRecord r = record_of(changed);
+  r.id = search_id;
+  store.update_search(r);
+  s = changed;
+}
+
 int64_t sole_search(store::TrialStore& store, const std::string& path) {
   const auto all = store.list_searches();
   SPARSE_CHECK(!all.empty(), "store '" << path << "' holds no search (start one with --store " << path << ")");

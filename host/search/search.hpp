@@ -53,6 +53,8 @@ nlohmann::json space_for_dataset(nlohmann::json space, const data::Dataset& d);
 
 // Store a new search; returns its id.
 int64_t create_search(store::TrialStore& store, const SearchSettings& s);
+// Give a stored search a new time budget (seconds over all sessions, 0 = none); `s` is its settings, updated too.
+void set_time_budget(store::TrialStore& store, int64_t search_id, SearchSettings& s, double seconds);
 // The id of the one search a store holds; errors name `path` when it holds none or several.
 int64_t sole_search(store::TrialStore& store, const std::string& path);
 

@@ -24,6 +24,7 @@ class SessionStore final : public store::TrialStore {
   int64_t create_search(const store::SearchRecord& r) override { return s_.create_search(r); }
   store::SearchRecord get_search(int64_t id) override { return s_.get_search(id); }
   std::vector<store::SearchRecord> list_searches() override { return s_.list_searches(); }
+  void update_search(const store::SearchRecord& r) override { s_.update_search(r); }
   int64_t add_trial(const store::TrialRecord& t) override { return s_.add_trial(t); }
   std::optional<store::TrialRecord> claim_next(int64_t search_id, const std::string& device) override;
   void heartbeat(int64_t trial_id) override;

@@ -149,6 +149,18 @@ int64_t SqliteStore::create_search(const SearchRecord& r) {
   return db_.last_insert_id();
 }
 
+void SqliteStore::update_search(const SearchRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = db_.prepare("UPDATE searches SET budgets=?, settings=? WHERE id=? AND dataset=? AND objectives=? AND seed=?");
+  s.bind(1, (r.budgets.is_null() ? nlohmann::json::object() : r.budgets).dump());
+  s.bind(2, (r.settings.is_null() ? nlohmann::json::object() : r.settings).dump()).bind(3, r.id);
+  s.bind(4, r.dataset).bind(5, r.objectives).bind(6, static_cast<int64_t>(r.seed));
+  s.run();
+  SPARSE_CHECK(db_.changes() == 1, "store '" << db_.path() << "' has no search " << r.id << " with dataset " << r.dataset
+                                             << ", objectives " << r.objectives << " and seed " << r.seed
+                                             << " to update");
+}
+
 SearchRecord SqliteStore::get_search(int64_t search_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto s = db_.prepare("SELECT id, dataset, objectives, seed, budgets, settings, created_at FROM searches WHERE id=?");

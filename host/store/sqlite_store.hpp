@@ -30,6 +30,7 @@ class SqliteStore final : public TrialStore {
   int64_t create_search(const SearchRecord& search) override;
   SearchRecord get_search(int64_t search_id) override;
   std::vector<SearchRecord> list_searches() override;
+  void update_search(const SearchRecord& search) override;
   int64_t add_trial(const TrialRecord& trial) override;
   std::optional<TrialRecord> claim_next(int64_t search_id, const std::string& device) override;
   void heartbeat(int64_t trial_id) override;

@@ -19,6 +19,8 @@ class TrialStore {
   virtual int64_t create_search(const SearchRecord& search) = 0;
   virtual SearchRecord get_search(int64_t search_id) = 0;
   virtual std::vector<SearchRecord> list_searches() = 0;
+  // Rewrite a search's budgets and settings (dataset, objectives and seed stay): a resume that changes its time budget.
+  virtual void update_search(const SearchRecord& search) = 0;
 
   // Insert a queued trial; returns its id.
   virtual int64_t add_trial(const TrialRecord& trial) = 0;

@@ -87,6 +87,18 @@ TEST(SearchErrors, ResumeWithConflictingSettingsNamesTheSetting) {
   const auto ok = run_cli("search --resume " + path + " --trials 2 --max-ms 2048 --seed 5 --threads 1 --heartbeat 2");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("search complete"), std::string::npos) << ok.out;
+  // The time budget is the one setting a resume may change; it is written to the store.
+  const auto longer = run_cli("search --resume " + path + " --time 1h");
+  ASSERT_EQ(longer.exit_code, 0) << longer.err;
+  EXPECT_NE(longer.err.find("time budget of search 1 changed from none to 1h00m00s"), std::string::npos) << longer.err;
+  {
+    store::SqliteStore st(path, false);
+    EXPECT_EQ(st.get_search(1).settings["budgets"]["time_seconds"].get<double>(), 3600.0);
+  }
+  const auto same = run_cli("search --resume " + path + " --time 60m");
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.err.find("time budget"), std::string::npos) << same.err;
+  expect_error(run_cli("search --resume " + path + " --time -5m"), "--time");
   // The store already holds a search.
   expect_error(run_cli(tiny(d, "--store " + path)), "already holds search 1");
 }

@@ -153,6 +153,12 @@ TEST(SearchFront, FeasibleFrontAndHypervolumeInTheBudgetBox) {
   // (0.05, 0.75), (0.1, 0.25), (0.2, 0.125): 0.95 * 0.25 + 0.9 * 0.5 + 0.8 * 0.125.
   EXPECT_NEAR(pareto_report(t, s, all).hypervolume, 0.7875, 1e-12);
   EXPECT_EQ(pareto_reference_ids(t, s), (std::vector<int64_t>{1, 2}));
+  FrontOptions first;
+  first.first = 1;
+  const FrontReport f = pareto_report(t, s, first);
+  ASSERT_EQ(f.front.size(), 1u);
+  EXPECT_EQ(f.considered, 1);
+  EXPECT_NEAR(f.hypervolume, 0.45, 1e-12) << "only trial 1 counts: 0.9 * 0.5";
   EXPECT_NE(front_table(r, s).find("2 Pareto-optimal of 3 feasible done trials; hypervolume 0.650000"),
             std::string::npos)
       << front_table(r, s);
