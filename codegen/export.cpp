@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "datasets/options_json.hpp"
 #include "host/core/error.hpp"
 #include "host/core/file_io.hpp"
 #include "host/core/threads.hpp"
@@ -42,7 +43,9 @@ TrialSource trial_from_dir(const fs::path& dir) {
   SPARSE_CHECK(fs::exists(dir / "phi.bin"), "trial in '" << dir.string() << "' has no phi.bin (the training did not finish)");
   t.config = space::read_config((dir / "config.json").string());
   t.phi = read_file_bytes(dir / "phi.bin");
-  if (t.summary.contains("dataset")) {
+  if (t.summary.contains("data")) {  // every dataset option (`sparse train` writes them since summary "data")
+    t.dataset = data::dataset_options_from_json(t.summary["data"], summary.string());
+  } else if (t.summary.contains("dataset")) {  // older folders: the name only
     data::DatasetOptions o;
     o.name = t.summary["dataset"].get<std::string>();
     t.dataset = o;
@@ -81,24 +84,13 @@ TrialSource trial_from_store(const fs::path& db, int64_t trial_id) {
   if (!t.summary.contains("normalization"))
     if (const auto* m = at("/dataset_fingerprint/mean"))
       if (const auto* sd = at("/dataset_fingerprint/std")) t.summary["normalization"] = {{"mean", *m}, {"std", *sd}};
-  data::DatasetOptions o;
-  o.name = s.dataset;
   if (const auto* d = at("/data")) {
-    if (d->contains("name")) o.name = (*d)["name"].get<std::string>();
-    if (d->contains("data_dir") && !(*d)["data_dir"].is_null()) o.data_dir = (*d)["data_dir"].get<std::string>();
-    if (d->contains("split_seed")) o.split_seed = (*d)["split_seed"].get<uint64_t>();
-    if (d->contains("val_size") && !(*d)["val_size"].is_null()) o.val_size = (*d)["val_size"].get<size_t>();
-    if (d->contains("image_shape") && !(*d)["image_shape"].is_null()) {
-      const auto v = (*d)["image_shape"].get<std::vector<int>>();
-      SPARSE_CHECK(v.size() == 3, t.origin << ": the search's image_shape has " << v.size() << " entries, expected 3");
-      o.image_shape = data::ImageShape{v[0], v[1], v[2]};
-    }
-    if (d->contains("synthetic_classes")) o.synthetic_classes = (*d)["synthetic_classes"].get<int>();
-    if (d->contains("synthetic_train")) o.synthetic_train = (*d)["synthetic_train"].get<size_t>();
-    if (d->contains("synthetic_test")) o.synthetic_test = (*d)["synthetic_test"].get<size_t>();
-    if (d->contains("synthetic_noise")) o.synthetic_noise = (*d)["synthetic_noise"].get<float>();
+    t.dataset = data::dataset_options_from_json(*d, t.origin + ": the search's dataset");
+  } else {
+    data::DatasetOptions o;
+    o.name = s.dataset;
+    t.dataset = o;
   }
-  t.dataset = o;
   return t;
 }
 

@@ -35,6 +35,26 @@ void check_fits(const LoweredModel& m, const Target& t) {
                                                              << "), the chip has " << t.ram_bytes);
 }
 
+void check_test_images_fit(const LoweredModel& m, const Target& t, size_t images) {
+  if (images == 0 || t.flash_bytes <= 0) return;
+  const int64_t each = m.input_bytes();
+  const int64_t bytes = static_cast<int64_t>(images) * each;
+  if (!t.avr_mcu.empty()) {
+    constexpr int64_t kAvrLargestObject = 32767;  // PTRDIFF_MAX of a 16-bit target
+    SPARSE_CHECK(bytes <= kAvrLargestObject,
+                 "--test-images " << images << " does not fit " << t.name << ": " << images << " images of " << each
+                                  << " bytes take " << bytes << " bytes in one array, avr-gcc's largest object is "
+                                  << kAvrLargestObject << " bytes (use --test-images " << kAvrLargestObject / each
+                                  << " or fewer)");
+  }
+  const int64_t left = t.flash_bytes - m.data_bytes();
+  SPARSE_CHECK(bytes <= left, "--test-images " << images << " does not fit " << t.name << ": " << images << " images of "
+                                               << each << " bytes take " << bytes << " bytes of flash beside the model's "
+                                               << m.data_bytes() << " bytes of constants, the chip has "
+                                               << t.flash_bytes << " (use --test-images " << std::max<int64_t>(0, left) / each
+                                               << " or fewer, before code)");
+}
+
 namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {

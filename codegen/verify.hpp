@@ -69,6 +69,10 @@ VerifyReport verify(const PreparedModel& p, const std::string& name, const std::
 
 // Checks that the planned RAM and the constant data fit `t` before any build; throws with the numbers.
 void check_fits(const LoweredModel& m, const Target& t);
+// Checks that `images` embedded test images (m.input_bytes() each, kept in flash) fit `t` beside the constants,
+// and, on AVR, in one array (avr-gcc's largest object is 32767 bytes); throws with the numbers and the largest
+// count that fits.
+void check_test_images_fit(const LoweredModel& m, const Target& t, size_t images);
 
 std::string format_report(const VerifyReport& r);
 nlohmann::json to_json(const VerifyReport& r);

@@ -56,6 +56,7 @@ void add_export_command(CLI::App& app) {
     if (t.name != "host") codegen::check_fits(p.lowered, t);
     const size_t k = static_cast<size_t>(test_images >= 0 ? test_images : (verify ? 16 : 0));
     SPARSE_CHECK(!verify || k > 0, "--verify needs test images to compare (--test-images K with K >= 1)");
+    if (t.name != "host") codegen::check_test_images_fit(p.lowered, t, k);
     std::vector<int8_t> images;
     std::vector<int> labels;
     if (k > 0) codegen::quantized_test_images(p.q, data, k, images, labels);

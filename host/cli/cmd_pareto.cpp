@@ -32,8 +32,8 @@ void add_pareto_command(CLI::App& app) {
     o.all = all;
     if (!ref_ms.empty()) o.ref_ms = parse_bytes(ref_ms, "--ref-ms");
     if (!ref_wm.empty()) o.ref_wm = parse_bytes(ref_wm, "--ref-wm");
-    if (first > 0) o.first = first;
     auto trials = st.list_trials(id);
+    // Trials 1..N only: filtered here, so that the counts printed below are those of the first N as well.
     if (first > 0) std::erase_if(trials, [](const store::TrialRecord& t) { return t.id > first; });
     const search::FrontReport r = search::pareto_report(trials, s, o);
     int done = 0, failed = 0;

@@ -8,6 +8,7 @@
 #include "datasets/preset.hpp"
 #include "host/cli/cli.hpp"
 #include "host/cli/dataset_flags.hpp"
+#include "datasets/options_json.hpp"
 #include "host/core/error.hpp"
 #include "host/core/file_io.hpp"
 #include "host/nn/backend_factory.hpp"
@@ -51,7 +52,8 @@ void add_train_command(CLI::App& app) {
     st.train_limit = static_cast<size_t>(train_limit);
     std::optional<nn::Phi> reference;
     if (!init_from.empty()) reference = nn::read_phi(std::filesystem::path(init_from) / "phi.bin");
-    const data::Dataset data = data::load_dataset(flags.options());
+    const data::DatasetOptions data_options = flags.options();
+    const data::Dataset data = data::load_dataset(data_options);
     auto backend = nn::make_backend(device, threads);
     static nlohmann::json epochs;
     epochs = nlohmann::json::array();
@@ -67,6 +69,7 @@ void add_train_command(CLI::App& app) {
     const nn::TrainResult r = nn::train(*backend, config, data, st, reference ? &*reference : nullptr);
     nlohmann::json summary = r.summary();
     summary["dataset"] = data.name;
+    summary["data"] = data::dataset_options_to_json(data_options);  // what `sparse export` reloads the data with
     summary["method"] = method;
     summary["device"] = backend->name();
     summary["normalization"] = {{"mean", data.norm.mean}, {"std", data.norm.std}};

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "datasets/options_json.hpp"
 #include "host/core/error.hpp"
 
 namespace sparse::search {
@@ -118,39 +119,6 @@ void check_settings(const SearchSettings& s) {
   SPARSE_CHECK(s.space.is_object(), "the search space is not a JSON object");
 }
 
-nlohmann::json dataset_options_to_json(const data::DatasetOptions& o) {
-  nlohmann::json j = {{"name", o.name},
-                      {"data_dir", o.data_dir ? nlohmann::json(o.data_dir->string()) : nlohmann::json(nullptr)},
-                      {"split_seed", o.split_seed},
-                      {"val_size", o.val_size ? nlohmann::json(*o.val_size) : nlohmann::json(nullptr)},
-                      {"image_shape", nullptr},
-                      {"synthetic_classes", o.synthetic_classes},
-                      {"synthetic_train", o.synthetic_train},
-                      {"synthetic_test", o.synthetic_test},
-                      {"synthetic_noise", o.synthetic_noise}};
-  if (o.image_shape) j["image_shape"] = {o.image_shape->height, o.image_shape->width, o.image_shape->channels};
-  return j;
-}
-
-data::DatasetOptions dataset_options_from_json(const nlohmann::json& j) {
-  const std::string origin = "stored dataset options";
-  data::DatasetOptions o;
-  o.name = get<std::string>(j, "/name", origin);
-  if (j.contains("data_dir") && !j["data_dir"].is_null()) o.data_dir = get<std::string>(j, "/data_dir", origin);
-  o.split_seed = get<uint64_t>(j, "/split_seed", origin);
-  if (j.contains("val_size") && !j["val_size"].is_null()) o.val_size = get<size_t>(j, "/val_size", origin);
-  if (j.contains("image_shape") && !j["image_shape"].is_null()) {
-    const auto v = get<std::vector<int>>(j, "/image_shape", origin);
-    SPARSE_CHECK(v.size() == 3, origin << ": image_shape has " << v.size() << " entries, expected 3");
-    o.image_shape = data::ImageShape{v[0], v[1], v[2]};
-  }
-  o.synthetic_classes = get<int>(j, "/synthetic_classes", origin);
-  o.synthetic_train = get<size_t>(j, "/synthetic_train", origin);
-  o.synthetic_test = get<size_t>(j, "/synthetic_test", origin);
-  o.synthetic_noise = get<float>(j, "/synthetic_noise", origin);
-  return o;
-}
-
 nlohmann::json dataset_fingerprint(const data::Dataset& d) {
   const auto& s = d.train.shape;
   return {{"name", d.name},
@@ -166,7 +134,7 @@ nlohmann::json dataset_fingerprint(const data::Dataset& d) {
 nlohmann::json to_json(const SearchSettings& s) {
   auto opt = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   return {{"version", kSettingsVersion},
-          {"data", dataset_options_to_json(s.data)},
+          {"data", data::dataset_options_to_json(s.data)},
           {"objectives", s.objectives},
           {"budgets",
            {{"max_ms_bytes", opt(s.max_ms_bytes)},
@@ -198,7 +166,7 @@ SearchSettings settings_from_json(const nlohmann::json& j, const std::string& or
                origin << ": search settings version " << version << ", this engine reads 1 to " << kSettingsVersion);
   SearchSettings s;
   SPARSE_CHECK(j.contains("data") && j["data"].is_object(), origin << ": search settings lack '/data'");
-  s.data = dataset_options_from_json(j["data"]);
+  s.data = data::dataset_options_from_json(j["data"], origin + " /data");
   s.objectives = get<std::string>(j, "/objectives", origin);
   s.max_ms_bytes = get_opt_bytes(j, "/budgets/max_ms_bytes", origin);
   s.max_wm_bytes = get_opt_bytes(j, "/budgets/max_wm_bytes", origin);

@@ -89,8 +89,6 @@ SearchSettings settings_from_record(const store::SearchRecord& r, const std::str
 std::vector<std::string> conflicts(const SearchSettings& stored, const SearchSettings& given,
                                    const std::vector<std::string>& keys);
 
-nlohmann::json dataset_options_to_json(const data::DatasetOptions& o);
-data::DatasetOptions dataset_options_from_json(const nlohmann::json& j);
 nlohmann::json dataset_fingerprint(const data::Dataset& d);
 
 // Seed of trial `trial_id` of a search with seed `search_seed` (initialization, shuffling, noise).

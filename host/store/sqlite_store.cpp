@@ -303,10 +303,12 @@ void SqliteStore::finish(int64_t trial_id, const TrialResult& r) {
 
 void SqliteStore::fail(int64_t trial_id, const std::string& reason, const nlohmann::json& metrics) {
   std::lock_guard<std::mutex> lock(mu_);
+  Transaction t(db_);
+  require_trial_state(trial_id, TrialState::Running, "fail");  // a done trial's results are never overwritten
   auto s = db_.prepare("UPDATE trials SET state='failed', finished_at=?, error=?, metrics=? WHERE id=?");
   s.bind(1, unix_now()).bind(2, reason).bind(3, (metrics.is_null() ? nlohmann::json::object() : metrics).dump());
   s.bind(4, trial_id).run();
-  SPARSE_CHECK(db_.changes() == 1, "store '" << db_.path() << "' has no trial " << trial_id);
+  t.commit();
 }
 
 void SqliteStore::requeue(int64_t trial_id) {

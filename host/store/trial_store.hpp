@@ -27,6 +27,7 @@ class TrialStore {
   // Atomically move the oldest queued trial of `search_id` to running on `device`; nullopt when none.
   virtual std::optional<TrialRecord> claim_next(int64_t search_id, const std::string& device) = 0;
   virtual void heartbeat(int64_t trial_id) = 0;
+  // finish and fail take a running trial (else they throw, naming its state): a result is never overwritten.
   virtual void finish(int64_t trial_id, const TrialResult& result) = 0;
   virtual void fail(int64_t trial_id, const std::string& reason, const nlohmann::json& metrics = nlohmann::json::object()) = 0;
   // Put a running trial back in the queue (its device failed, not the trial).

@@ -356,6 +356,42 @@ TEST(Export, FitChecksCarryTheNumbers) {
   }
 }
 
+TEST(Export, TestImageChecksCarryTheNumbers) {
+  PhiloxStream rng(62);
+  const space::Config c = sparse_config();
+  const data::Dataset data = synthetic(c, 40, 4);
+  const PreparedModel p = prepare_model(random_model(graph::build_graph(c), rng, 0.8), data, 16, 0);
+  const int64_t each = p.lowered.input_bytes();
+  ASSERT_GT(each, 0);
+  const Target& avr = find_target("avr");
+  const size_t avr_max = static_cast<size_t>(32767 / each);
+  EXPECT_NO_THROW(check_test_images_fit(p.lowered, avr, 0));
+  EXPECT_NO_THROW(check_test_images_fit(p.lowered, find_target("host"), 100000));
+  try {
+    check_test_images_fit(p.lowered, avr, avr_max + 1);
+    FAIL() << (avr_max + 1) << " images of " << each << " bytes exceed avr-gcc's largest object";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("--test-images " + std::to_string(avr_max + 1)), std::string::npos) << msg;
+    EXPECT_NE(msg.find("32767"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("use --test-images " + std::to_string(avr_max) + " or fewer"), std::string::npos) << msg;
+  }
+  // Beside the constants, the flash bounds the count on a Cortex-M too.
+  const Target& m0 = find_target("cortex-m0");
+  const int64_t left = m0.flash_bytes - p.lowered.data_bytes();
+  const size_t m0_max = static_cast<size_t>(left / each);
+  EXPECT_NO_THROW(check_test_images_fit(p.lowered, m0, m0_max));
+  try {
+    check_test_images_fit(p.lowered, m0, m0_max + 1);
+    FAIL() << (m0_max + 1) << " images exceed the M0's flash";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(std::to_string(p.lowered.data_bytes()) + " bytes of constants"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(std::to_string(m0.flash_bytes)), std::string::npos) << msg;
+    EXPECT_NE(msg.find("use --test-images " + std::to_string(m0_max) + " or fewer"), std::string::npos) << msg;
+  }
+}
+
 TEST(Lowering, KernelContractErrorsNameTheNode) {
   PhiloxStream rng(71);
   const space::Config c = tiny_config();

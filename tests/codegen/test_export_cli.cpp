@@ -124,6 +124,11 @@ TEST(CliExport, StoreTrialGivesTheSameC) {
   ASSERT_EQ(b.exit_code, 0) << b.err;
   EXPECT_EQ(slurp(tmp / "a" / "model.c"), slurp(tmp / "b" / "model.c"));
   EXPECT_EQ(slurp(tmp / "a" / "model_test.c"), slurp(tmp / "b" / "model_test.c"));
+  // The folder's summary.json records every dataset option, so the dataset flags may be left out.
+  const auto c = run_cli("export " + run.string() + " --out " + (tmp / "c").string() + " --test-images 2");
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(slurp(tmp / "a" / "model.c"), slurp(tmp / "c" / "model.c"));
+  EXPECT_EQ(slurp(tmp / "a" / "model_test.c"), slurp(tmp / "c" / "model_test.c"));
   const auto j = nlohmann::json::parse(b.out);
   EXPECT_EQ(j["int8_test_acc"], j["recorded_int8_test_acc"]);
 
@@ -176,4 +181,11 @@ TEST(CliExport, BadInputNamesTheProblem) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("does not fit avr"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("2048"), std::string::npos) << r.err;
+  // More test images than the M0's flash holds (256 B each): refused before any file is written.
+  r = run_cli("export " + run.string() + " --out " + (tmp / "m0").string() + " " + kData +
+              " --target cortex-m0 --test-images 2000");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--test-images 2000 does not fit cortex-m0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("or fewer"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "m0"));
 }

@@ -156,6 +156,18 @@ TEST(SqliteStore, FailedTrialKeepsItsReasonAndStateRulesHold) {
   EXPECT_FALSE(s.claim_next(search, "cpu:0"));
   EXPECT_NE(error_of([&] { s.get_trial(999); }).find("has no trial 999"), std::string::npos);
   EXPECT_NE(error_of([&] { s.fail(999, "x", {}); }).find("has no trial 999"), std::string::npos);
+  // Only a running trial can fail: a failed or done one keeps its record.
+  EXPECT_NE(error_of([&] { s.fail(id, "again", {}); }).find("cannot fail trial " + std::to_string(id) + ": it is failed"),
+            std::string::npos);
+  EXPECT_EQ(s.get_trial(id).error, "diverged at epoch 3, step 17");
+  const int64_t done = s.add_trial(trial(search, 0, {}));
+  ASSERT_TRUE(s.claim_next(search, "cpu:0"));
+  TrialResult r;
+  r.val_acc = 0.5;
+  s.finish(done, r);
+  EXPECT_NE(error_of([&] { s.fail(done, "late", {}); }).find("it is done"), std::string::npos);
+  EXPECT_EQ(s.get_trial(done).state, TrialState::Done);
+  EXPECT_EQ(s.get_trial(done).val_acc, 0.5);
 }
 
 TEST(SqliteStore, PhiRoundTripAndCorruptionIsDetected) {
