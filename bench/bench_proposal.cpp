@@ -7,6 +7,10 @@
 //  * cold: the first proposal of a search (no θ yet): fit from the prior mean, the data-scaled start and
 //    the random restarts, each probed, the best continued; then the sample.
 //  * no refit: a proposal between refits (refit_every > 1): posterior and joint sample only.
+// GPU case (issue 7, gp/cuda): the joint Thompson sample of 3 objectives over 10,000 candidates with 1,000
+// observations on cuda:N (θ of the warm proposal above), timed alone and as a whole no-refit proposal through
+// gp::Proposer (device "cuda:N"), next to the same no-refit proposal on the CPU (its peer, fewer repeats: one
+// takes seconds there); target < 100 ms for the sample. Skipped with the reason when no GPU is usable.
 // --json prints one JSON line last with `seconds` (= warm) and the others.
 #include <sys/resource.h>
 
@@ -16,9 +20,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "gp/cuda/thompson_cuda.hpp"
 #include "gp/gp_regression.hpp"
 #include "gp/hyper_fit.hpp"
 #include "gp/kernel.hpp"
@@ -81,8 +87,9 @@ struct Timed {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool json = false;
+  bool json = false, gpu_case = true;
   int repeats = 5, n = 500, m = 2000;
+  int gpu_device = 0, gpu_n = 1000, gpu_m = 10000, gpu_repeats = -1, cpu_peer_repeats = 1;
   // The search's settings: ProposerSettings' and FitSettings' defaults (host/search uses them as they are).
   // At this size (>= economy_from_observations) cold fits start from the prior mean, the data-scaled start
   // and 3 random restarts, 5 probing iterations each, the best continued to <= 60; warm fits start from the
@@ -106,11 +113,18 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--warm-iterations")) ok = next(s.fit.warm_max_iterations);
     else if (!std::strcmp(argv[i], "--warm-restarts")) ok = next(s.fit.warm_restarts);
     else if (!std::strcmp(argv[i], "--threads")) ok = next(s.threads);
+    else if (!std::strcmp(argv[i], "--no-gpu")) gpu_case = false;
+    else if (!std::strcmp(argv[i], "--gpu-device")) ok = next(gpu_device);
+    else if (!std::strcmp(argv[i], "--gpu-n")) ok = next(gpu_n);
+    else if (!std::strcmp(argv[i], "--gpu-m")) ok = next(gpu_m);
+    else if (!std::strcmp(argv[i], "--gpu-repeats")) ok = next(gpu_repeats);
+    else if (!std::strcmp(argv[i], "--cpu-peer-repeats")) ok = next(cpu_peer_repeats);
     else ok = false;
-    if (!ok || repeats < 1 || n < 3 || m < 1) {
+    if (!ok || repeats < 1 || n < 3 || m < 1 || gpu_n < 3 || gpu_m < 1 || cpu_peer_repeats < 0) {
       std::fprintf(stderr,
                    "usage: %s [--json] [--repeats R] [--n N] [--m M] [--restarts S] [--probe P] [--iterations I]\n"
-                   "          [--warm-iterations W] [--warm-restarts S] [--threads T]\n",
+                   "          [--warm-iterations W] [--warm-restarts S] [--threads T]\n"
+                   "          [--no-gpu] [--gpu-device D] [--gpu-n N] [--gpu-m M] [--gpu-repeats R] [--cpu-peer-repeats R]\n",
                    argv[0]);
       return 2;
     }
@@ -212,15 +226,106 @@ int main(int argc, char** argv) {
               cc, repeats);
   std::printf("proposal without refit (posterior + joint sample of 3 GPs): %.3f s (CPU %.3f s; medians of %d)\n", so, soc,
               repeats);
+
+  // GPU case: 3 objectives, gpu_n observations, gpu_m candidates, one joint sample each (q = 1).
+  std::string gpu_json = ",\"gpu\":null";
+  if (gpu_case) {
+    std::string why;
+    if (!cuda::available(gpu_device, &why)) {
+      std::printf("GPU case skipped: %s\n", why.c_str());
+      for (char& ch : why)
+        if (ch == '"' || ch == '\\') ch = '\'';  // a JSON string without escapes
+      gpu_json = ",\"gpu\":{\"skipped\":\"" + why + "\"}";
+    } else {
+      if (gpu_repeats < 1) gpu_repeats = repeats;
+      sparse::PhiloxStream gg(43);
+      std::vector<CompletedTrial> big;
+      for (int i = 0; i < gpu_n; ++i) {
+        CompletedTrial t;
+        t.point = random_point(gg);
+        t.objectives = objectives(t.point);
+        big.push_back(std::move(t));
+      }
+      std::vector<EncodedPoint> big_cand;
+      for (int i = 0; i < gpu_m; ++i) big_cand.push_back(random_point(gg));
+      std::vector<EncodedPoint> bp;
+      for (const CompletedTrial& t : big) bp.push_back(t.point);
+      const Inputs bx = make_inputs(bp), bc = make_inputs(big_cand), none = make_inputs({}, bx.num_numeric(), bx.num_categorical());
+      std::vector<cuda::ObjectiveGp> gps;
+      std::vector<Eigen::MatrixXd> eps;
+      for (int k = 0; k < 3; ++k) {
+        Eigen::VectorXd y(gpu_n);
+        for (int i = 0; i < gpu_n; ++i) y[i] = big[static_cast<size_t>(i)].objectives[static_cast<size_t>(k)];
+        gps.push_back(cuda::ObjectiveGp{y, theta_prev[static_cast<size_t>(k)]});
+        eps.push_back(standard_normals(gpu_m, 1, gg));
+      }
+      // The sample alone (after one warm-up call: cuBLAS/cuSOLVER handles, the pool's pages).
+      cuda::thompson_samples(bx, none, gps, bc, eps, gpu_device);
+      std::vector<double> sample_s;
+      for (int r = 0; r < gpu_repeats; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        cuda::thompson_samples(bx, none, gps, bc, eps, gpu_device);
+        sample_s.push_back(seconds_since(t0));
+      }
+      // Whole no-refit proposals (posterior + joint sample + eq. 7) on the GPU and on the CPU: θ from
+      // set_warm_start, refitted once with one iteration (not timed), then refit_every keeps it.
+      auto no_refit = [&](const std::string& device, int count) {
+        ProposerSettings ps = s;
+        ps.device = device;
+        ps.cuda_min_candidates = 0;
+        ps.refit_every = 1 << 30;
+        ps.fit.warm_restarts = 0;
+        ps.fit.warm_max_iterations = 1;
+        Proposer prop(ps);
+        prop.set_warm_start(theta_prev);
+        auto once = [&](uint64_t seed) {
+          sparse::PhiloxStream rng(seed);
+          const auto t0 = std::chrono::steady_clock::now();
+          const auto res = prop.propose(big, {}, big_cand, 1, rng);
+          const double sec = seconds_since(t0);
+          if (!res[0].model_based) {
+            std::fprintf(stderr, "GPU-case proposal was not model-based\n");
+            std::exit(1);
+          }
+          return sec;
+        };
+        once(200);
+        std::vector<double> v;
+        for (int r = 0; r < count; ++r) v.push_back(once(300 + static_cast<uint64_t>(r)));
+        if (prop.last_sampling().device != device)
+          std::printf("  (%s proposal sampled on %s: %s)\n", device.c_str(), prop.last_sampling().device.c_str(),
+                      prop.last_sampling().fallback_reason.c_str());
+        return v;
+      };
+      const std::string dev = "cuda:" + std::to_string(gpu_device);
+      const double gs = median(sample_s), gp_s = median(no_refit(dev, gpu_repeats));
+      std::printf("GPU (%s) joint sample of 3 GPs, %d candidates, %d observations: %.1f ms (median of %d; target < 100 ms: %s)\n",
+                  dev.c_str(), gpu_m, gpu_n, 1e3 * gs, gpu_repeats, gs < 0.1 ? "met" : "not met");
+      std::printf("GPU no-refit proposal (posterior + joint sample + eq. 7): %.1f ms (median of %d)\n", 1e3 * gp_s,
+                  gpu_repeats);
+      double cpu_s = -1.0;
+      if (cpu_peer_repeats > 0) {
+        cpu_s = median(no_refit("cpu", cpu_peer_repeats));
+        std::printf("CPU peer, the same no-refit proposal on %d threads: %.2f s (median of %d): GPU %.1fx faster\n",
+                    std::min(threads, 3), cpu_s, cpu_peer_repeats, cpu_s / gp_s);
+      }
+      char buf[512];
+      std::snprintf(buf, sizeof buf,
+                    ",\"gpu\":{\"device\":\"%s\",\"observations\":%d,\"candidates\":%d,\"sample_seconds\":%.5f,"
+                    "\"proposal_seconds\":%.5f,\"cpu_proposal_seconds\":%.4f,\"repeats\":%d,\"cpu_repeats\":%d}",
+                    dev.c_str(), gpu_n, gpu_m, gs, gp_s, cpu_s, gpu_repeats, cpu_peer_repeats);
+      gpu_json = buf;
+    }
+  }
   if (json)
     std::printf("{\"seconds\":%.4f,\"warm_seconds\":%.4f,\"cold_seconds\":%.4f,\"sample_only_seconds\":%.4f,"
                 "\"warm_cpu_seconds\":%.4f,\"cold_cpu_seconds\":%.4f,\"sample_only_cpu_seconds\":%.4f,"
                 "\"lml_eval_seconds\":%.4f,\"warm_evaluations\":%d,\"cold_evaluations\":%d,\"warm_log_posterior\":%.3f,"
                 "\"cold_log_posterior\":%.3f,\"observations\":%d,\"features\":%d,\"candidates\":%d,\"threads\":%d,"
                 "\"restarts\":%d,\"warm_restarts\":%d,\"probe_iterations\":%d,\"max_iterations\":%d,"
-                "\"warm_max_iterations\":%d,\"repeats\":%d}\n",
+                "\"warm_max_iterations\":%d,\"repeats\":%d%s}\n",
                 w, w, c, so, wc, cc, soc, lml, warm_last.evaluations, cold_last.evaluations, warm_last.log_posterior,
                 cold_last.log_posterior, n, kNumeric + kCategorical, m, std::min(threads, 3), s.fit.restarts, warm_restarts,
-                s.fit.probe_iterations, s.fit.max_iterations, warm_iterations, repeats);
+                s.fit.probe_iterations, s.fit.max_iterations, warm_iterations, repeats, gpu_json.c_str());
   return 0;
 }

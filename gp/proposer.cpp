@@ -5,11 +5,13 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <cstdio>
 #include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
 
+#include "gp/cuda/thompson_cuda.hpp"
 #include "gp/gp_regression.hpp"
 #include "gp/scalarization.hpp"
 #include "gp/thompson.hpp"
@@ -46,9 +48,20 @@ void run_tasks(int workers, int count, const std::function<void(int)>& task) {
   if (error) std::rethrow_exception(error);
 }
 
+// "cpu" → −1, "cuda" → 0, "cuda:N" → N; anything else is an error naming the accepted forms.
+int parse_device(const std::string& d) {
+  if (d == "cpu") return -1;
+  if (d == "cuda") return 0;
+  const std::string prefix = "cuda:";
+  bool ok = d.size() > prefix.size() && d.size() <= prefix.size() + 4 && d.compare(0, prefix.size(), prefix) == 0;
+  for (size_t i = prefix.size(); ok && i < d.size(); ++i) ok = d[i] >= '0' && d[i] <= '9';
+  SPARSE_CHECK(ok, "device is '" << d << "', expected \"cpu\", \"cuda\" or \"cuda:N\"");
+  return std::stoi(d.substr(prefix.size()));
+}
+
 }  // namespace
 
-Proposer::Proposer(ProposerSettings settings) : s_(std::move(settings)) {
+Proposer::Proposer(ProposerSettings settings) : s_(std::move(settings)), cuda_device_(parse_device(s_.device)) {
   SPARSE_CHECK(s_.num_objectives >= 1, "num_objectives is " << s_.num_objectives << ", expected >= 1");
   SPARSE_CHECK(s_.rho >= 0.0 && s_.rho <= 1.0, "rho is " << s_.rho << ", expected a probability in [0, 1]");
   SPARSE_CHECK(s_.budgets.empty() || static_cast<int>(s_.budgets.size()) == s_.num_objectives,
@@ -59,6 +72,8 @@ Proposer::Proposer(ProposerSettings settings) : s_(std::move(settings)) {
                                           << " upper bounds, expected both 0 or " << s_.num_objectives);
   SPARSE_CHECK(s_.refit_every >= 1, "refit_every is " << s_.refit_every << ", expected >= 1");
   SPARSE_CHECK(s_.threads >= 0, "threads is " << s_.threads << ", expected >= 0 (0 = hardware concurrency)");
+  SPARSE_CHECK(s_.cuda_min_candidates >= 0,
+               "cuda_min_candidates is " << s_.cuda_min_candidates << ", expected >= 0 (0 = any candidate set)");
 }
 
 void Proposer::set_warm_start(std::vector<Eigen::VectorXd> theta) {
@@ -72,6 +87,7 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
                                         const std::vector<EncodedPoint>& pending,
                                         const std::vector<EncodedPoint>& candidates, int q, sparse::PhiloxStream& rng) {
   SPARSE_CHECK(q >= 1, "q is " << q << ", expected at least one proposal");
+  sampling_ = SamplingReport{};
   const int k_obj = s_.num_objectives;
   std::vector<Proposal> out(static_cast<size_t>(q));
   int model_slots = 0;
@@ -132,7 +148,8 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
 
   // Tasks: the K fits (when refitting), then the K joint samples, each sample after its objective's fit;
   // claimed in that order by min(threads, K) workers. One joint Thompson draw per model-based slot and
-  // objective: samples[k] is m × model_slots.
+  // objective: samples[k] is m × model_slots. On a GPU the K samples are one batched call after the fits.
+  const bool on_gpu = cuda_device_ >= 0 && m >= s_.cuda_min_candidates;
   std::vector<Eigen::VectorXd> fresh(static_cast<size_t>(k_obj));
   std::vector<Eigen::MatrixXd> samples(static_cast<size_t>(k_obj));
   std::vector<int> evaluations(static_cast<size_t>(k_obj), 0);
@@ -140,6 +157,11 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
   std::vector<std::shared_future<void>> fitted_f;
   for (auto& pr : fitted) fitted_f.push_back(pr.get_future().share());
   const int fit_tasks = refit ? k_obj : 0;
+  auto cpu_sample = [&](int k, const Eigen::VectorXd& theta) {
+    GaussianProcess gp(x, y.col(k), theta);
+    gp.add_fantasies(xp);
+    return thompson_samples(gp, xc, eps[static_cast<size_t>(k)]).samples;
+  };
   auto task = [&](int t) {
     if (t < fit_tasks) {
       const size_t k = static_cast<size_t>(t);
@@ -157,12 +179,11 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
     const int k = t - fit_tasks;
     const size_t kk = static_cast<size_t>(k);
     if (refit) fitted_f[kk].get();
-    GaussianProcess gp(x, y.col(k), refit ? fresh[kk] : theta_[kk]);
-    gp.add_fantasies(xp);
-    samples[kk] = thompson_samples(gp, xc, eps[kk]).samples;
+    samples[kk] = cpu_sample(k, refit ? fresh[kk] : theta_[kk]);
   };
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  run_tasks(std::min(s_.threads > 0 ? s_.threads : hw, k_obj), fit_tasks + k_obj, task);
+  const int workers = std::min(s_.threads > 0 ? s_.threads : hw, k_obj);
+  run_tasks(workers, fit_tasks + (on_gpu ? 0 : k_obj), task);
   if (refit) {
     theta_ = std::move(fresh);
     fitted_at_ = n;
@@ -170,6 +191,33 @@ std::vector<Proposal> Proposer::propose(const std::vector<CompletedTrial>& compl
     ++fits_;
     last_fit_evaluations_ = 0;
     for (int e : evaluations) last_fit_evaluations_ += e;
+  }
+  sampling_.device = "cpu";
+  if (on_gpu) {
+    // The K objectives at once on the GPU (θ is theta_ now, refitted or not); any failure falls back to the
+    // CPU path with the same normals, and the reason is kept and logged.
+    const std::string name = "cuda:" + std::to_string(cuda_device_);
+    std::string reason;
+    if (cuda::available(cuda_device_, &reason)) {
+      try {
+        std::vector<cuda::ObjectiveGp> gps;
+        for (int k = 0; k < k_obj; ++k) gps.push_back(cuda::ObjectiveGp{y.col(k), theta_[static_cast<size_t>(k)]});
+        std::vector<ThompsonDraw> draws = cuda::thompson_samples(x, xp, gps, xc, eps, cuda_device_);
+        for (int k = 0; k < k_obj; ++k) samples[static_cast<size_t>(k)] = std::move(draws[static_cast<size_t>(k)].samples);
+        sampling_.device = name;
+      } catch (const std::exception& e) {
+        reason = e.what();
+      }
+    }
+    if (sampling_.device != name) {
+      sampling_.fallback_reason = reason;
+      if (reason != logged_reason_) {
+        std::fprintf(stderr, "sparse gp: joint Thompson samples on the CPU instead of %s: %s\n", name.c_str(),
+                     reason.c_str());
+        logged_reason_ = reason;
+      }
+      run_tasks(workers, k_obj, [&](int k) { samples[static_cast<size_t>(k)] = cpu_sample(k, theta_[static_cast<size_t>(k)]); });
+    }
   }
 
   // A candidate identical to a completed or pending trial is never proposed again (no information gain).

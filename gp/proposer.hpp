@@ -4,10 +4,13 @@
 // Invariants: the q returned model-based candidates are distinct and differ from every completed and
 // pending trial (identical encodings are skipped); every proposal records the λ and the
 // sampled objective values that chose it; a slot is random (candidate −1) with probability 1 − ρ, and
-// also whenever fewer than 2 completed trials exist or no untaken candidate is left.
+// also whenever fewer than 2 completed trials exist or no untaken candidate is left. The joint samples come
+// from the CPU (gp/thompson.hpp) or, when asked and the candidate set is large, from a GPU (gp/cuda); both
+// use the same normals, drawn from rng in the same order, so the device never changes what rng yields next.
 #pragma once
 #include <Eigen/Dense>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "gp/hyper_fit.hpp"
@@ -40,6 +43,25 @@ struct ProposerSettings {
   // Worker threads for the per-objective fits and joint samples (at most K are used); 0 = the hardware's
   // concurrency. Results do not depend on it (the random draws are made before the parallel part).
   int threads = 0;
+  // Where the joint Thompson samples are drawn: "cpu" (default) or "cuda" (= "cuda:0") / "cuda:N" — gp/cuda,
+  // the K objectives batched on device N in double precision, from the same normals as the CPU path (so the
+  // same distribution and, up to rounding, the same samples). The device is used only when the candidate set
+  // has at least cuda_min_candidates points: below that the CPU path is about as fast (host round trips, copies
+  // and launches dominate). Default 1,000, an estimate from the CPU figures of bench/RESULTS.md (no refit,
+  // 2,000 candidates: ~0.15 s per objective on the 2-core VM) against a few ms on a GPU; not yet measured on one.
+  // When the GPU cannot be used (a build without CUDA, no such device, out of device memory, a CUDA error) the
+  // CPU path draws the samples instead — the proposal is the same in distribution, the search goes on — and
+  // the reason is kept in Proposer::last_sampling() and written to stderr once per Proposer and reason.
+  // A device string of another form is an error at construction.
+  std::string device = "cpu";
+  int cuda_min_candidates = 1000;
+};
+
+// Where the last propose() drew its joint samples (empty device when it drew none).
+struct SamplingReport {
+  std::string device;           // "cpu" or "cuda:N"
+  std::string fallback_reason;  // why the CPU drew them although a GPU was asked for and the candidate set
+                                // was large enough (empty otherwise)
 };
 
 struct Proposal {
@@ -74,8 +96,13 @@ class Proposer {
   // Within one Proposer every refit after the first is warm-started this way already.
   void set_warm_start(std::vector<Eigen::VectorXd> theta);
 
+  const SamplingReport& last_sampling() const { return sampling_; }
+
  private:
   ProposerSettings s_;
+  int cuda_device_ = -1;  // from s_.device: −1 = cpu
+  SamplingReport sampling_;
+  std::string logged_reason_;
   std::vector<Eigen::VectorXd> theta_;
   int fitted_at_ = -1, fits_ = 0, last_fit_evaluations_ = 0;
   bool force_refit_ = false;

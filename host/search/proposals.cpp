@@ -32,12 +32,17 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-StageProposer::StageProposer(SearchSettings settings, space::Space space, int64_t search_id)
+StageProposer::StageProposer(SearchSettings settings, space::Space space, int64_t search_id,
+                             const std::string& gp_device)
     : s_(std::move(settings)),
       objectives_(parse_objectives(s_.objectives)),
       space_(std::move(space)),
       search_id_(search_id),
-      gp_(gp_settings(s_)) {}
+      gp_([&] {
+        gp::ProposerSettings g = gp_settings(s_);
+        g.device = gp_device;
+        return g;
+      }()) {}
 
 store::TrialRecord StageProposer::random_trial(int stage, const std::string& reason, sparse::PhiloxStream& rng) const {
   store::TrialRecord t;

@@ -10,6 +10,7 @@
 // trials, no candidate) falls back to a random config and says why in the proposal record.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gp/proposer.hpp"
@@ -24,7 +25,9 @@ inline constexpr uint64_t kProposalStream = 1ull << 40;
 
 class StageProposer {
  public:
-  StageProposer(SearchSettings settings, space::Space space, int64_t search_id);
+  // gp_device: where the GP's joint Thompson samples are drawn ("cpu" or "cuda:N", gp::ProposerSettings::device;
+  // a GPU is used only for large candidate sets and falls back to the CPU with the reason).
+  StageProposer(SearchSettings settings, space::Space space, int64_t search_id, const std::string& gp_device = "cpu");
   // The queued trial with creation index trials.size(), from the search's trials so far (all states, id order).
   store::TrialRecord next(const std::vector<store::TrialRecord>& trials);
 

@@ -98,7 +98,14 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
   auto elapsed = [&] { return spent_before + since(t0); };
   auto time_up = [&] { return settings.time_seconds > 0 && elapsed() >= settings.time_seconds; };
 
-  StageProposer proposer(settings, space, search_id);
+  // The GP samples on the first GPU the search trains on, if any (the proposer falls back to the CPU itself).
+  std::string gp_device = "cpu";
+  for (const auto& slot : slots)
+    if (slot.cuda) {
+      gp_device = "cuda:" + std::to_string(slot.device);
+      break;
+    }
+  StageProposer proposer(settings, space, search_id, gp_device);
   SessionStore session(store);
   SearchRunner runner(settings, space, data, session);
   std::mutex own_mu;
