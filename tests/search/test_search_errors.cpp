@@ -49,7 +49,7 @@ TEST(SearchErrors, ForeignAndCorruptStoresAreRefused) {
   expect_error(run_cli("search --resume " + other), "is a SQLite database but not a SpArSe trial store");
   expect_error(run_cli("pareto " + other), "not a SpArSe trial store");
   // --first takes a positive trial count.
-  for (const std::string& bad : {"0", "-3", "ten"}) {
+  for (const char* bad : {"0", "-3", "ten"}) {
     const auto r = run_cli("pareto " + other + " --first " + bad);
     EXPECT_EQ(r.exit_code, 2) << r.err;  // a command-line error, before the store is opened
     EXPECT_NE(r.err.find("--first"), std::string::npos) << r.err;
