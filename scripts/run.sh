@@ -20,7 +20,7 @@ if [ -f "$STORE" ]; then
 else
   "$BUILD_DIR/sparse" search --dataset fashion-mnist --objectives acc,ms,wm5 --max-ms 2KB --max-wm 2KB \
     --space host/search/spaces/mcu_kb.json --time 10m --trials 120 --initial 12 --stage-trials 36,36,36 \
-    --epochs 4 --morph-epochs 1 --train-limit 10000 --val-limit 1000 --cpu-workers "$WORKERS" --threads 1 \
+    --epochs 4 --morph-epochs 4 --train-limit 10000 --val-limit 1000 --cpu-workers "$WORKERS" --threads 1 \
     --seed 1 --store "$STORE"
 fi
 exec "$BUILD_DIR/sparse" pareto "$STORE"
