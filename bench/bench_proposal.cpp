@@ -84,6 +84,18 @@ struct Timed {
   double log_posterior = 0.0;
 };
 
+// n completed trials at random points with their objectives, then m random candidates, all from `gen`.
+void random_problem(sparse::PhiloxStream& gen, int n, int m, std::vector<CompletedTrial>& done,
+                    std::vector<EncodedPoint>& cand) {
+  for (int i = 0; i < n; ++i) {
+    CompletedTrial t;
+    t.point = random_point(gen);
+    t.objectives = objectives(t.point);
+    done.push_back(std::move(t));
+  }
+  for (int i = 0; i < m; ++i) cand.push_back(random_point(gen));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -131,14 +143,8 @@ int main(int argc, char** argv) {
   }
   sparse::PhiloxStream gen(42);
   std::vector<CompletedTrial> done;
-  for (int i = 0; i < n; ++i) {
-    CompletedTrial t;
-    t.point = random_point(gen);
-    t.objectives = objectives(t.point);
-    done.push_back(std::move(t));
-  }
   std::vector<EncodedPoint> cand;
-  for (int i = 0; i < m; ++i) cand.push_back(random_point(gen));
+  random_problem(gen, n, m, done, cand);
   const std::vector<CompletedTrial> before(done.begin(), done.end() - 1);  // the previous proposal's data
 
   // Log posterior of the fitted θ (summed over the 3 GPs), to show what the fits reach.
@@ -240,14 +246,8 @@ int main(int argc, char** argv) {
       if (gpu_repeats < 1) gpu_repeats = repeats;
       sparse::PhiloxStream gg(43);
       std::vector<CompletedTrial> big;
-      for (int i = 0; i < gpu_n; ++i) {
-        CompletedTrial t;
-        t.point = random_point(gg);
-        t.objectives = objectives(t.point);
-        big.push_back(std::move(t));
-      }
       std::vector<EncodedPoint> big_cand;
-      for (int i = 0; i < gpu_m; ++i) big_cand.push_back(random_point(gg));
+      random_problem(gg, gpu_n, gpu_m, big, big_cand);
       std::vector<EncodedPoint> bp;
       for (const CompletedTrial& t : big) bp.push_back(t.point);
       const Inputs bx = make_inputs(bp), bc = make_inputs(big_cand), none = make_inputs({}, bx.num_numeric(), bx.num_categorical());
