@@ -128,8 +128,13 @@ EmittedModel emit_model(const LoweredModel& m, const std::string& name, const Mo
     << " *   flash data " << m.data_bytes() << " = weight values " << m.weight_value_bytes() << " + sparse indices "
     << m.index_bytes() << " + bias/requantization " << m.param_bytes() << " (code not included)\n"
     << " *   RAM: arena " << m.plan.arena_bytes << " (static, liveness-planned; lower bound " << m.plan.live_bytes_bound
-    << ") + input " << m.input_bytes() << " + scores " << m.output_bytes() << " (caller's buffers) + stack\n"
-    << " *   paper models (8-bit): MS " << facts.paper.ms_bytes << ", WM eq.5 " << facts.paper.wm5_bytes << ", WM eq.6 "
+    << ") + input " << m.input_ram_bytes() << " + scores " << m.output_bytes() << " (caller's buffers) + stack\n";
+  if (m.fused_input())
+    h << " *   The raw " << m.raw_input_bytes() << "-byte image is never stored: its downsampling (" << m.acquire_pool << "x"
+      << m.acquire_pool << " max pool" << (m.acquire_depth_max ? ", channel max" : "") << ") is fused into reading it,\n"
+      << " *   into the " << nodes[static_cast<size_t>(m.model_input)].out.size() << "-byte downsampled image in the arena ("
+      << name << "_predict_rows adds one " << m.raw_row_bytes() << "-byte raw row on the stack)\n";
+  h << " *   paper models (8-bit): MS " << facts.paper.ms_bytes << ", WM eq.5 " << facts.paper.wm5_bytes << ", WM eq.6 "
     << facts.paper.wm6_bytes << " (non-zeros " << facts.paper.nonzero << " of " << facts.paper.params << ")\n";
   for (const auto& line : facts.measured) h << " *   " << comment_safe(line) << "\n";
   h << " * Layers:\n";
@@ -143,7 +148,7 @@ EmittedModel emit_model(const LoweredModel& m, const std::string& name, const Mo
     }
     h << "\n";
   }
-  h << " *\n * Input: int8 [H][W][C] (NHWC). From a raw 8-bit pixel p of channel c:\n"
+  h << " *\n * Input: the raw image, int8 [H][W][C] (NHWC). From a raw 8-bit pixel p of channel c:\n"
     << " *   x = (p / 255 - " << N << "_NORM_MEAN[c]) / " << N << "_NORM_STD[c]   (float)\n"
     << " *   q = clamp(round_half_away(x / " << N << "_INPUT_SCALE) + " << N << "_INPUT_ZERO_POINT, -128, 127)\n"
     << " * Output: int8 scores [" << classes << "]; real logit = " << N << "_OUTPUT_SCALE * (s - " << N
@@ -165,11 +170,36 @@ EmittedModel emit_model(const LoweredModel& m, const std::string& name, const Mo
     h << "#define " << N << "_NORM_MEAN " << list(facts.norm->mean) << "\n#define " << N << "_NORM_STD "
       << list(facts.norm->std) << "\n";
   }
-  h << "#define " << N << "_ARENA_BYTES " << m.plan.arena_bytes << "\n\n";
-  h << "/* Runs the network on input [" << N << "_INPUT_SIZE] and writes scores [" << N
-    << "_NUM_CLASSES]; returns the predicted class\n * (first index of the largest score). Not reentrant: one "
-       "static arena. */\n";
-  h << "int " << name << "_predict(const int8_t *input, int8_t *scores);\n\n#endif\n";
+  h << "#define " << N << "_ARENA_BYTES " << m.plan.arena_bytes << "\n";
+  h << "#define " << N << "_INPUT_IN_RAM_BYTES " << m.input_ram_bytes() << "\n\n";
+  if (!m.fused_input()) {
+    h << "/* Runs the network on input [" << N << "_INPUT_SIZE] (in RAM: the first layer reads it in place) and writes "
+      << "scores [" << N << "_NUM_CLASSES];\n * returns the predicted class (first index of the largest score). Not "
+         "reentrant: one static arena. */\n";
+    h << "int " << name << "_predict(const int8_t *input, int8_t *scores);\n\n#endif\n";
+  } else {
+    const Shape d = nodes[static_cast<size_t>(m.model_input)].out;
+    h << "/* Input acquisition: the model downsamples its input (" << m.acquire_pool << "x" << m.acquire_pool
+      << " max pool" << (m.acquire_depth_max ? " after a max over the channels" : "")
+      << "), and that is fused into\n * reading the raw image, which therefore never sits in RAM: only the "
+      << shape_str(d) << " downsampled image does, in the arena. */\n";
+    h << "#define " << N << "_INPUT_POOL " << m.acquire_pool << "\n#define " << N << "_INPUT_DEPTH_MAX "
+      << (m.acquire_depth_max ? 1 : 0) << "\n#define " << N << "_MODEL_INPUT_H " << d.h << "\n#define " << N
+      << "_MODEL_INPUT_W " << d.w << "\n#define " << N << "_MODEL_INPUT_C " << d.c << "\n#define " << N
+      << "_ROW_BYTES " << m.raw_row_bytes() << " /* one raw row: W * C */\n\n";
+    h << "/* Runs the network on the raw image input [" << N << "_INPUT_SIZE], read in place and never copied: it "
+      << "may be in RAM\n * or in memory-mapped flash (a `const` array on Cortex-M). Writes scores [" << N
+      << "_NUM_CLASSES] and returns the predicted\n * class (first index of the largest score). Not reentrant: one "
+         "static arena. On AVR, where flash is not\n * data memory, an image in PROGMEM goes through "
+      << name << "_predict_rows with a callback calling memcpy_P. */\n";
+    h << "int " << name << "_predict(const int8_t *input, int8_t *scores);\n\n";
+    h << "/* Row source: fills dst [" << N << "_ROW_BYTES] with raw row `row` (int8 [W][C], quantized as above). */\n";
+    h << "typedef void (*" << name << "_row_fn)(int row, int8_t *dst, void *ctx);\n";
+    h << "/* The same as " << name << "_predict with the raw image streamed by rows (a sensor, PROGMEM, a file):\n"
+      << " * read_row(r, row, ctx) is called once for each r = 0 .. " << N << "_INPUT_H - 1 in order, into one "
+      << N << "_ROW_BYTES buffer\n * on the stack, and each row is pooled into the arena at once. */\n";
+    h << "int " << name << "_predict_rows(" << name << "_row_fn read_row, void *ctx, int8_t *scores);\n\n#endif\n";
+  }
   e.header = h.str();
 
   // ---- source ----
@@ -190,10 +220,15 @@ EmittedModel emit_model(const LoweredModel& m, const std::string& name, const Mo
     emit_array(c, "int8_t", p + "_s", q.shift);
   }
   if (m.plan.arena_bytes > 0) c << "\nstatic int8_t arena[" << m.plan.arena_bytes << "];\n";
-  c << "\nint " << name << "_predict(const int8_t *input, int8_t *scores) {\n";
+  if (m.fused_input())
+    c << "\n/* The layers after input acquisition: the downsampled image is at arena[" << m.plan.offset[static_cast<size_t>(m.model_input)]
+      << "]. */\nstatic int run_layers(int8_t *scores) {\n";
+  else
+    c << "\nint " << name << "_predict(const int8_t *input, int8_t *scores) {\n";
   c << "  int best = 0, k;\n";
   for (int op : m.plan.order) {
     const size_t i = static_cast<size_t>(op) + 1;
+    if (static_cast<int>(i) <= m.model_input) continue;  // fused into input acquisition below
     const auto& q = nodes[i];
     const std::string y = tensor_ptr(m, static_cast<int>(i));
     auto x = [&](size_t k) { return tensor_ptr(m, q.inputs[k]); };
@@ -262,6 +297,25 @@ EmittedModel emit_model(const LoweredModel& m, const std::string& name, const Mo
     }
   }
   c << "  for (k = 1; k < " << classes << "; ++k)\n    if (scores[k] > scores[best]) best = k;\n  return best;\n}\n";
+  if (m.fused_input()) {
+    const Shape d = nodes[static_cast<size_t>(m.model_input)].out;
+    const int k = m.acquire_pool;
+    const std::string dst = tensor_ptr(m, m.model_input);
+    auto pool = [&](const std::string& row) {
+      return "sprt_pool_row(" + row + ", " + std::to_string(in.c) + ", " + (m.acquire_depth_max ? "1" : "0") + ", " +
+             std::to_string(k) + ", r % " + std::to_string(k) + " == 0, " + std::to_string(d.w) + ", " + dst +
+             " + (int32_t)(r / " + std::to_string(k) + ") * " + std::to_string(static_cast<int64_t>(d.w) * d.c) + ")";
+    };
+    c << "\n/* Input acquisition (nodes 1.." << m.model_input << ", " << shape_str(in) << " -> " << shape_str(d)
+      << " at arena[" << m.plan.offset[static_cast<size_t>(m.model_input)] << "]): raw rows 0.."
+      << static_cast<int64_t>(d.h) * k - 1 << " pooled\n * with a running max as they are read; the raw image is not copied. */\n";
+    c << "int " << name << "_predict(const int8_t *input, int8_t *scores) {\n  int r;\n";
+    c << "  for (r = 0; r < " << static_cast<int64_t>(d.h) * k << "; ++r)\n    "
+      << pool("input + (int32_t)r * " + std::to_string(m.raw_row_bytes())) << ";\n  return run_layers(scores);\n}\n";
+    c << "\nint " << name << "_predict_rows(" << name << "_row_fn read_row, void *ctx, int8_t *scores) {\n  int8_t row["
+      << m.raw_row_bytes() << "];\n  int r;\n  for (r = 0; r < " << in.h << "; ++r) {\n    read_row(r, row, ctx);\n";
+    c << "    if (r < " << static_cast<int64_t>(d.h) * k << ") " << pool("row") << ";\n  }\n  return run_layers(scores);\n}\n";
+  }
   e.source = c.str();
   return e;
 }
@@ -286,6 +340,11 @@ std::string emit_harness(const LoweredModel& m, const std::string& name, const s
 #include <stdio.h>
 static void semihost_write0(const char* s) { fputs(s, stdout); }
 static void semihost_write_i32(int32_t v) { printf("%ld", (long)v); }
+#endif
+#if defined(SPARSE_ON_MCU) && defined(__AVR__)
+#define WRITE(s) semihost_write0_P(PSTR(s)) /* string literals stay in flash: AVR copies .data to RAM */
+#else
+#define WRITE(s) semihost_write0(s)
 #endif
 
 #if defined(SPARSE_ON_MCU) && defined(__arm__)
@@ -316,6 +375,14 @@ static uint32_t lowest_touched(void) {
   while (*p == PAINT_WORD) ++p;
   return (uint32_t)p;
 }
+/* The stack reached the linker's stack limit: what lies below (heap, .bss) may be overwritten. */
+static int stack_overflowed(void) { return *(const volatile uint32_t*)&__stack_limit != PAINT_WORD; }
+static void report_overflow(void) {
+  WRITE("stack-overflow reserved ");
+  semihost_write_u32((uint32_t)read_sp() - (uint32_t)&__stack_limit);
+  WRITE("\n");
+  semihost_exit(3);
+}
 static void timer_start(void) {
   SYST_RVR = 0xFFFFFFu;
   SYST_CVR = 0u;
@@ -335,8 +402,32 @@ static __attribute__((noinline)) void calib_loop(uint32_t n) {
 extern uint8_t __heap_start;
 #define PAINT_BYTE 0xC5
 static volatile uint32_t timer_overflows;
-ISR(TIMER1_OVF_vect) { ++timer_overflows; }
+static volatile uint8_t guard_armed;
 static uint16_t read_sp(void) { return (uint16_t)SP; }
+/* The stack grows down towards the end of .bss (__heap_start): when the painted bytes there are touched, the
+   stack has used all the RAM the statics leave and is overwriting them. Checked after each call and, so that a
+   run corrupting itself reports instead of hanging, in the Timer1 overflow interrupt (every 65536 cycles). */
+#define GUARD_BYTES 8
+static int stack_overflowed(void) {
+  const volatile uint8_t* p = &__heap_start;
+  int i;
+  for (i = 0; i < GUARD_BYTES; ++i)
+    if (p[i] != PAINT_BYTE) return 1;
+  return 0;
+}
+static void report_overflow(void) {
+  cli();
+  WRITE("\nstack-overflow static ");
+  semihost_write_u32((uint32_t)((uint16_t)&__heap_start - RAMSTART));
+  WRITE(" ram ");
+  semihost_write_u32((uint32_t)(RAMEND + 1 - RAMSTART));
+  WRITE("\n");
+  semihost_exit(3);
+}
+ISR(TIMER1_OVF_vect) {
+  ++timer_overflows;
+  if (guard_armed && stack_overflowed()) report_overflow();
+}
 static __attribute__((noinline)) void paint_stack(void) {
   uint8_t* p = &__heap_start;
   const uint16_t end = (uint16_t)(SP - 16);
@@ -381,34 +472,58 @@ static uint32_t timer_stop_cycles(void) {
   c << "static const uint8_t labels[" << labels.size() << "] SPRT_FLASH = {";
   for (size_t i = 0; i < labels.size(); ++i) c << (i % 24 == 0 ? "\n  " : "") << labels[i] << (i + 1 < labels.size() ? "," : "");
   c << "\n};\n";
-  c << "static int8_t input[" << N << "_INPUT_SIZE];\nstatic int8_t scores[" << N << "_NUM_CLASSES];\n\n";
-  c << "int main(void) {\n  int i, k, correct = 0;\n  int32_t j;\n";
+  if (m.fused_input()) {  // the raw images are read where they are (flash), never copied to RAM
+    c << "static int8_t scores[" << N << "_NUM_CLASSES];\n";
+    c << "#if defined(SPARSE_ON_MCU) && defined(__AVR__)\n/* Row source for " << name
+      << "_predict_rows: the image is in PROGMEM. */\nstatic void read_row_P(int row, int8_t *dst, void *ctx) {\n"
+      << "  memcpy_P(dst, (const int8_t *)ctx + (int32_t)row * " << N << "_ROW_BYTES, " << N << "_ROW_BYTES);\n}\n#endif\n";
+    c << "#ifndef SPARSE_ON_MCU\nstatic void read_row(int row, int8_t *dst, void *ctx) {\n"
+      << "  memcpy(dst, (const int8_t *)ctx + (int32_t)row * " << N << "_ROW_BYTES, " << N << "_ROW_BYTES);\n}\n"
+      << "static int8_t scores_rows[" << N << "_NUM_CLASSES];\n#endif\n\n";
+  } else {
+    c << "static int8_t input[" << N << "_INPUT_SIZE];\nstatic int8_t scores[" << N << "_NUM_CLASSES];\n\n";
+  }
+  c << "int main(void) {\n  int i, k, correct = 0;\n" << (m.fused_input() ? "" : "  int32_t j;\n");
   c << "#if defined(SPARSE_ON_MCU) && defined(__arm__)\n  timer_start();\n  {\n    const uint32_t t0 = timer_now();\n"
-       "    uint32_t t1;\n    calib_loop(CALIB_ITERATIONS);\n    t1 = timer_now();\n    semihost_write0(\"calib \");\n"
-       "    semihost_write_u32(CALIB_ITERATIONS);\n    semihost_write0(\" \");\n    semihost_write_u32(ticks_between(t0, t1));\n"
-       "    semihost_write0(\"\\n\");\n  }\n#else\n  semihost_write0(\"calib 0 0\\n\");\n#endif\n";
+       "    uint32_t t1;\n    calib_loop(CALIB_ITERATIONS);\n    t1 = timer_now();\n    WRITE(\"calib \");\n"
+       "    semihost_write_u32(CALIB_ITERATIONS);\n    WRITE(\" \");\n    semihost_write_u32(ticks_between(t0, t1));\n"
+       "    WRITE(\"\\n\");\n  }\n#else\n  WRITE(\"calib 0 0\\n\");\n#endif\n";
   c << "  for (i = 0; i < N_IMAGES; ++i) {\n    int pred, label;\n    int32_t stack = -1, ticks = -1, wrapped = 0;\n";
-  c << "    for (j = 0; j < " << N << "_INPUT_SIZE; ++j) input[j] = SPRT_RD_I8(images + (int32_t)i * " << N
-    << "_INPUT_SIZE + j);\n";
+  const std::string image = "(images + (int32_t)i * " + N + "_INPUT_SIZE)";
+  std::string call = name + "_predict(input, scores)";
+  if (m.fused_input()) {
+    call = name + "_predict(" + image + ", scores)";
+  } else {
+    c << "    for (j = 0; j < " << N << "_INPUT_SIZE; ++j) input[j] = SPRT_RD_I8(images + (int32_t)i * " << N
+      << "_INPUT_SIZE + j);\n";
+  }
+  const std::string avr_call = m.fused_input() ? name + "_predict_rows(read_row_P, (void *)" + image + ", scores)" : call;
   c << "    label = SPRT_RD_U8(labels + i);\n";
   c << "#if defined(SPARSE_ON_MCU) && defined(__arm__)\n    {\n      const uint32_t sp = read_sp();\n      uint32_t t0, t1;\n"
        "      paint_stack();\n      timer_start();\n      t0 = timer_now();\n      pred = "
-    << name << "_predict(input, scores);\n      t1 = timer_now();\n      wrapped = timer_wrapped();\n"
-       "      ticks = (int32_t)ticks_between(t0, t1);\n      stack = (int32_t)(sp - lowest_touched());\n    }\n";
+    << call << ";\n      t1 = timer_now();\n      wrapped = timer_wrapped();\n"
+       "      ticks = (int32_t)ticks_between(t0, t1);\n      if (stack_overflowed()) report_overflow();\n"
+       "      stack = (int32_t)(sp - lowest_touched());\n    }\n";
   c << "#elif defined(SPARSE_ON_MCU) && defined(__AVR__)\n    {\n      const uint16_t sp = read_sp();\n      paint_stack();\n"
-       "      timer_start();\n      pred = "
-    << name << "_predict(input, scores);\n      ticks = (int32_t)timer_stop_cycles();\n"
-               "      stack = (int32_t)(sp - lowest_touched());\n    }\n";
-  c << "#else\n    pred = " << name << "_predict(input, scores);\n#endif\n";
+       "      guard_armed = 1;\n      timer_start();\n      pred = "
+    << avr_call << ";\n      ticks = (int32_t)timer_stop_cycles();\n      guard_armed = 0;\n"
+               "      if (stack_overflowed()) report_overflow();\n      stack = (int32_t)(sp - lowest_touched());\n    }\n";
+  c << "#else\n    pred = " << call << ";\n";
+  if (m.fused_input())  // the host checks that the row-streaming entry computes the same scores
+    c << "    if (" << name << "_predict_rows(read_row, (void *)" << image << ", scores_rows) != pred ||\n"
+      << "        memcmp(scores, scores_rows, " << N << "_NUM_CLASSES) != 0) {\n"
+      << "      WRITE(\"predict_rows differs from predict on image \");\n      semihost_write_i32(i);\n"
+      << "      WRITE(\"\\n\");\n      return 2;\n    }\n";
+  c << "#endif\n";
   c << "    correct += pred == label;\n"
-       "    semihost_write0(\"img \");\n    semihost_write_i32(i);\n    semihost_write0(\" pred \");\n"
-       "    semihost_write_i32(pred);\n    semihost_write0(\" label \");\n    semihost_write_i32(label);\n"
-       "    semihost_write0(\" stack \");\n    semihost_write_i32(stack);\n    semihost_write0(\" ticks \");\n"
-       "    semihost_write_i32(ticks);\n    semihost_write0(\" wrap \");\n    semihost_write_i32(wrapped);\n"
-       "    semihost_write0(\" scores\");\n    for (k = 0; k < "
-    << N << "_NUM_CLASSES; ++k) {\n      semihost_write0(\" \");\n      semihost_write_i32(scores[k]);\n    }\n"
-            "    semihost_write0(\"\\n\");\n  }\n";
-  c << "  semihost_write0(\"done \");\n  semihost_write_i32(correct);\n  semihost_write0(\"\\n\");\n  return 0;\n}\n";
+       "    WRITE(\"img \");\n    semihost_write_i32(i);\n    WRITE(\" pred \");\n"
+       "    semihost_write_i32(pred);\n    WRITE(\" label \");\n    semihost_write_i32(label);\n"
+       "    WRITE(\" stack \");\n    semihost_write_i32(stack);\n    WRITE(\" ticks \");\n"
+       "    semihost_write_i32(ticks);\n    WRITE(\" wrap \");\n    semihost_write_i32(wrapped);\n"
+       "    WRITE(\" scores\");\n    for (k = 0; k < "
+    << N << "_NUM_CLASSES; ++k) {\n      WRITE(\" \");\n      semihost_write_i32(scores[k]);\n    }\n"
+            "    WRITE(\"\\n\");\n  }\n";
+  c << "  WRITE(\"done \");\n  semihost_write_i32(correct);\n  WRITE(\"\\n\");\n  return 0;\n}\n";
   return c.str();
 }
 

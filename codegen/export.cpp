@@ -130,7 +130,7 @@ void check_normalization(const nlohmann::json& summary, const data::Dataset& dat
 
 PreparedModel finish_prepare(PreparedModel p, const data::Dataset& data, int max_orders) {
   p.q = nn::quantize_trained(p.model, data, p.calibration_images, p.seed);
-  p.lowered = lower(p.q, max_orders);
+  p.lowered = lower(p.q, max_orders, p.model.graph.model_input);
   p.facts.paper = memory::memory_report(p.model.graph, nn::pruning_state(p.model));
   p.facts.dataset = data.name;
   p.facts.norm = data.norm;

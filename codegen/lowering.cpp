@@ -134,7 +134,28 @@ void check_node(const nn::QuantizedModel& m, size_t i) {
 
 }  // namespace
 
-LoweredModel lower(const nn::QuantizedModel& q, int max_orders) {
+namespace {
+
+// Length of the leading chain of input-downsampling nodes (see lowering.hpp): node i (1 <= i <= k) is a
+// channel_max or max_pool reading node i − 1 only, and node i − 1 has no other reader.
+int downsampling_chain(const nn::QuantizedModel& q) {
+  const size_t n = q.nodes.size();
+  std::vector<int> readers(n, 0);
+  for (const auto& node : q.nodes)
+    for (int src : node.inputs) ++readers[static_cast<size_t>(src)];
+  int k = 0;
+  for (size_t i = 1; i + 1 < n; ++i) {
+    const auto& node = q.nodes[i];
+    const bool pool = node.kind == NodeKind::channel_max || node.kind == NodeKind::max_pool;
+    if (!pool || node.inputs.size() != 1 || node.inputs[0] != static_cast<int>(i) - 1 || readers[i - 1] != 1) break;
+    k = static_cast<int>(i);
+  }
+  return k;
+}
+
+}  // namespace
+
+LoweredModel lower(const nn::QuantizedModel& q, int max_orders, int model_input) {
   SPARSE_CHECK(q.nodes.size() >= 2, "codegen: the model has " << q.nodes.size() << " nodes, expected an input and an output");
   SPARSE_CHECK(q.nodes[0].kind == NodeKind::input, "codegen: node 0 is " << graph::to_string(q.nodes[0].kind)
                                                                          << ", expected the input");
@@ -145,12 +166,37 @@ LoweredModel lower(const nn::QuantizedModel& q, int max_orders) {
   LoweredModel L;
   L.q = q;
   const size_t n = q.nodes.size();
+  const int chain = downsampling_chain(q);
+  if (model_input < 0) model_input = chain;
+  SPARSE_CHECK(model_input <= chain,
+               "codegen: the model input is node " << model_input << " but only nodes 1.." << chain
+                                                   << " are a chain of input max-pool / channel-max nodes read by "
+                                                      "nothing else; the input cannot be downsampled while it is read");
+  L.model_input = model_input;
+  for (int i = 1; i <= model_input; ++i) {
+    const auto& node = q.nodes[static_cast<size_t>(i)];
+    if (node.kind == NodeKind::channel_max) {
+      SPARSE_CHECK(!L.acquire_depth_max, "codegen: node " << i << " (" << node.name << ") is a second input channel max");
+      L.acquire_depth_max = true;
+    } else {
+      L.acquire_pool *= node.pool;
+    }
+  }
+  if (L.fused_input()) {  // nested floor pools and the channel max commute: one k×k window with k the product
+    const graph::Shape raw = q.nodes[0].out, d = q.nodes[static_cast<size_t>(model_input)].out;
+    SPARSE_CHECK(d.h == raw.h / L.acquire_pool && d.w == raw.w / L.acquire_pool &&
+                     d.c == (L.acquire_depth_max ? 1 : raw.c),
+                 "codegen: the input downsampling gives " << shape_str(d) << " from " << shape_str(raw)
+                                                          << ", expected a " << L.acquire_pool << "x"
+                                                          << L.acquire_pool << " pool"
+                                                          << (L.acquire_depth_max ? " and a channel max" : ""));
+  }
   L.weights.resize(n);
   L.flash.resize(n);
   L.tensors.resize(n);
   for (size_t i = 0; i < n; ++i) {
     L.tensors[i].bytes = q.nodes[i].out.size();
-    L.tensors[i].external = i == 0 || i + 1 == n;
+    L.tensors[i].external = static_cast<int>(i) < model_input || i == 0 || i + 1 == n;
   }
   // The output may be read by no one but the caller.
   for (size_t i = 1; i < n; ++i) {
@@ -160,8 +206,9 @@ LoweredModel lower(const nn::QuantizedModel& q, int max_orders) {
     PlanOp op;
     op.inputs = node.inputs;
     op.output = static_cast<int>(i);
-    op.in_place = node.kind == NodeKind::add || node.kind == NodeKind::merge_sum || node.kind == NodeKind::max_pool ||
-                  node.kind == NodeKind::channel_max;
+    op.in_place = static_cast<int>(i) > model_input &&
+                  (node.kind == NodeKind::add || node.kind == NodeKind::merge_sum || node.kind == NodeKind::max_pool ||
+                   node.kind == NodeKind::channel_max);
     L.ops.push_back(op);
     if (node.kind == NodeKind::conv || node.kind == NodeKind::depthwise_conv || node.kind == NodeKind::fc) {
       const int rows = node.cout;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iomanip>
 #include <sstream>
 
@@ -23,7 +24,7 @@ bool VerifyReport::ok() const {
 
 void check_fits(const LoweredModel& m, const Target& t) {
   if (t.flash_bytes <= 0) return;
-  const int64_t ram = m.plan.arena_bytes + m.input_bytes() + m.output_bytes();
+  const int64_t ram = m.plan.arena_bytes + m.input_ram_bytes() + m.output_bytes();
   SPARSE_CHECK(m.data_bytes() <= t.flash_bytes,
                "the model does not fit " << t.name << ": its constants alone take " << m.data_bytes()
                                          << " bytes of flash (weights " << m.weight_value_bytes() << " + indices "
@@ -31,7 +32,10 @@ void check_fits(const LoweredModel& m, const Target& t) {
                                          << "), the chip has " << t.flash_bytes);
   SPARSE_CHECK(ram <= t.ram_bytes, "the model does not fit " << t.name << ": it needs " << ram << " bytes of RAM before any stack "
                                                              << "(arena " << m.plan.arena_bytes << " + input "
-                                                             << m.input_bytes() << " + scores " << m.output_bytes()
+                                                             << m.input_ram_bytes() << " + scores " << m.output_bytes()
+                                                             << (m.fused_input() ? "; the raw input is read in place, "
+                                                                                   "not stored"
+                                                                                 : "")
                                                              << "), the chip has " << t.ram_bytes);
 }
 
@@ -53,6 +57,25 @@ void check_test_images_fit(const LoweredModel& m, const Target& t, size_t images
                                                << m.data_bytes() << " bytes of constants, the chip has "
                                                << t.flash_bytes << " (use --test-images " << std::max<int64_t>(0, left) / each
                                                << " or fewer, before code)");
+}
+
+void check_ram_against_wm(TargetReport& r, const LoweredModel& m, int64_t wm6_bytes) {
+  r.input_ram_bytes = m.input_ram_bytes();
+  if (r.static_ram_bytes < 0 || r.stack_bytes < 0) return;
+  r.planner_excess_bytes =
+      std::max<int64_t>(0, m.plan.arena_bytes + m.input_ram_bytes() + m.output_bytes() - wm6_bytes);
+  // Object and section alignment (4 or 8 bytes on the targets' linker scripts) may round the arena's footprint up.
+  r.alignment_bytes = std::clamp<int64_t>(r.static_ram_bytes - m.plan.arena_bytes, 0, 7);
+  r.ram_overhead_bytes = r.stack_bytes + r.planner_excess_bytes + r.alignment_bytes;
+  r.wm_bound_bytes = wm6_bytes + r.ram_overhead_bytes;
+  r.wm_error.clear();
+  if (r.total_ram_bytes > r.wm_bound_bytes)
+    r.wm_error = "RAM " + std::to_string(r.total_ram_bytes) + " B (static " + std::to_string(r.static_ram_bytes) +
+                 " + stack " + std::to_string(r.stack_bytes) + " + input " + std::to_string(r.input_ram_bytes) +
+                 " + scores " + std::to_string(m.output_bytes()) + ") exceeds WM eq.6 " + std::to_string(wm6_bytes) +
+                 " B + runtime overhead " + std::to_string(r.ram_overhead_bytes) + " B (stack " +
+                 std::to_string(r.stack_bytes) + " + planner excess " + std::to_string(r.planner_excess_bytes) +
+                 " + alignment " + std::to_string(r.alignment_bytes) + "): " + std::to_string(r.total_ram_bytes - r.wm_bound_bytes) + " B in RAM that neither accounts for";
 }
 
 namespace {
@@ -125,7 +148,10 @@ VerifyReport verify(const PreparedModel& p, const std::string& name, const fs::p
   rep.arena_bytes = m.plan.arena_bytes;
   rep.arena_lower_bound = m.plan.live_bytes_bound;
   rep.orders_tried = m.plan.orders_tried;
-  rep.input_bytes = m.input_bytes();
+  rep.input_bytes = m.input_ram_bytes();
+  rep.raw_input_bytes = m.raw_input_bytes();
+  rep.model_input_bytes = m.q.nodes[static_cast<size_t>(m.model_input)].out.size();
+  rep.input_fused = m.fused_input();
   rep.output_bytes = m.output_bytes();
   rep.ms_bytes = p.facts.paper.ms_bytes;
   rep.wm5_bytes = p.facts.paper.wm5_bytes;
@@ -165,7 +191,7 @@ VerifyReport verify(const PreparedModel& p, const std::string& name, const fs::p
         continue;
       }
       if (!avr) {  // leave the linker's stack reservation room beside the arena and the harness buffers
-        const int64_t left = t.ram_bytes - (m.plan.arena_bytes + m.input_bytes() + m.output_bytes()) - 1024;
+        const int64_t left = t.ram_bytes - (m.plan.arena_bytes + m.input_ram_bytes() + m.output_bytes()) - 1024;
         stack_bytes = static_cast<int>(std::clamp<int64_t>(left, 0, 8192)) & ~7;
         if (stack_bytes < 1024) {
           r.fit_error = "the model does not fit " + t.name + ": after the arena (" + std::to_string(m.plan.arena_bytes) +
@@ -195,6 +221,51 @@ VerifyReport verify(const PreparedModel& p, const std::string& name, const fs::p
         host && options.sanitize_host
             ? run_process({"env", "ASAN_OPTIONS=detect_leaks=0", o.output.string()}, options.timeout_seconds)
             : run(t, o.output, options.timeout_seconds, !host && !avr);
+    if (!host && (pr.timed_out || pr.out.find("stack-overflow") != std::string::npos)) {
+      // Say what happened, with the RAM figures of the very program that ran (its statics include the harness's).
+      const ElfSizes whole = elf_sizes(t, o.output);
+      const int64_t statics = whole.data + whole.bss;
+      int printed = 0;
+      int64_t last_stack = -1;
+      {
+        std::istringstream in(pr.out);
+        std::string line;
+        while (std::getline(in, line))
+          if (line.rfind("img ", 0) == 0) {
+            ++printed;
+            const auto at = line.find(" stack ");
+            if (at != std::string::npos) last_stack = std::atoll(line.c_str() + at + 7);
+          }
+      }
+      std::ostringstream why;
+      const auto ov = pr.out.find("stack-overflow");
+      if (ov != std::string::npos) {
+        std::istringstream ls(pr.out.substr(ov));
+        std::string tag, k1, k2;
+        int64_t a = -1, b = -1;
+        ls >> tag >> k1 >> a >> k2 >> b;
+        why << "stack overflow on " << t.name << " while predicting image " << printed << ": predict()'s stack reached "
+            << "the end of the statics, so all " << t.ram_bytes << " bytes of RAM were in use (static data + bss of the "
+            << "test program " << statics << " B, of which the model's arena " << m.plan.arena_bytes << " B; "
+            << (avr ? "stack space left " + std::to_string(t.ram_bytes - statics) + " B"
+                    : "stack reserved " + std::to_string(a) + " B")
+            << "); the chip has " << t.ram_bytes << " B";
+        r.fit_error = why.str();
+      } else {
+        why << t.name << " run hung: no exit after " << options.timeout_seconds << " s, having printed " << printed
+            << " of " << expected.size() << " images";
+        if (last_stack >= 0) why << " (last stack " << last_stack << " B)";
+        why << "; static data + bss of the test program " << statics << " B (model arena " << m.plan.arena_bytes
+            << " B) of the chip's " << t.ram_bytes << " B";
+        if (avr && last_stack >= 0 && statics + last_stack >= t.ram_bytes - 64)
+          why << ": statics + stack come within 64 B of the RAM, most likely a stack overflow the guard missed";
+        r.run_error = why.str();
+      }
+      r.images = printed;
+      r.seconds = seconds_since(t0);
+      rep.targets.push_back(r);
+      continue;
+    }
     SPARSE_CHECK(!pr.timed_out, t.name << " run of " << o.output.string() << " timed out after " << options.timeout_seconds
                                        << " s");
     SPARSE_CHECK(pr.exit_code == 0, t.name << " run of " << o.output.string() << " exited with " << pr.exit_code << ":\n"
@@ -226,14 +297,15 @@ VerifyReport verify(const PreparedModel& p, const std::string& name, const fs::p
         }
       }
       measure_footprint(r, t, p, name, src_dir, dir, stack_bytes);
-      r.total_ram_bytes = r.static_ram_bytes + r.stack_bytes + m.input_bytes() + m.output_bytes();
+      r.total_ram_bytes = r.static_ram_bytes + r.stack_bytes + m.input_ram_bytes() + m.output_bytes();
+      check_ram_against_wm(r, m, p.facts.paper.wm6_bytes);
       if (r.flash_bytes > t.flash_bytes)
         r.fit_error = "the model takes " + std::to_string(r.flash_bytes) + " bytes of flash, " + t.name + " has " +
                       std::to_string(t.flash_bytes);
       else if (r.total_ram_bytes > t.ram_bytes)
         r.fit_error = "the model takes " + std::to_string(r.total_ram_bytes) + " bytes of RAM (static " +
                       std::to_string(r.static_ram_bytes) + " + stack " + std::to_string(r.stack_bytes) + " + I/O " +
-                      std::to_string(m.input_bytes() + m.output_bytes()) + "), " + t.name + " has " +
+                      std::to_string(m.input_ram_bytes() + m.output_bytes()) + "), " + t.name + " has " +
                       std::to_string(t.ram_bytes);
     }
     r.seconds = seconds_since(t0);
@@ -246,8 +318,11 @@ std::string format_report(const VerifyReport& r) {
   std::ostringstream o;
   o << "model " << r.name << ": constants " << r.data_bytes << " B (weights " << r.weight_value_bytes << " + indices "
     << r.index_bytes << " + bias/requant " << r.param_bytes << "), arena " << r.arena_bytes << " B (live-bytes bound "
-    << r.arena_lower_bound << ", " << r.orders_tried << " orders tried), input " << r.input_bytes << " B, scores "
-    << r.output_bytes << " B\n";
+    << r.arena_lower_bound << ", " << r.orders_tried << " orders tried), input " << r.input_bytes << " B";
+  if (r.input_fused)
+    o << " (raw " << r.raw_input_bytes << " B read in place or by rows, downsampled on read into " << r.model_input_bytes
+      << " B of the arena)";
+  o << ", scores " << r.output_bytes << " B\n";
   o << "paper models (8-bit): MS " << r.ms_bytes << " B, WM eq.5 " << r.wm5_bytes << " B, WM eq.6 " << r.wm6_bytes << " B\n";
   o << std::left << std::setw(11) << "target" << std::right << std::setw(9) << "bit-exact" << std::setw(9) << "correct"
     << std::setw(10) << "flash B" << std::setw(10) << "static B" << std::setw(9) << "stack B" << std::setw(11) << "RAM B"
@@ -258,8 +333,9 @@ std::string format_report(const VerifyReport& r) {
       o << "  skipped: " << t.skipped << "\n";
       continue;
     }
-    if (!t.ran) {
-      o << "  not run: " << t.fit_error << "\n";
+    if (!t.ran) {  // not built (does not fit), or built and ran but hung or overflowed its stack
+      const bool failed_run = !t.run_error.empty() || t.fit_error.find("stack overflow") != std::string::npos;
+      o << (failed_run ? "  RUN FAILED: " : "  not run: ") << (t.run_error.empty() ? t.fit_error : t.run_error) << "\n";
       continue;
     }
     auto num = [](int64_t v) { return v < 0 ? std::string("-") : std::to_string(v); };
@@ -277,6 +353,10 @@ std::string format_report(const VerifyReport& r) {
     o << "  " << std::fixed << std::setprecision(1) << t.seconds << " s" << std::defaultfloat << "\n";
     if (t.mismatches) o << "  MISMATCH on " << t.mismatches << " images; first: " << t.first_mismatch << "\n";
     if (!t.fit_error.empty()) o << "  DOES NOT FIT: " << t.fit_error << "\n";
+    if (t.wm_bound_bytes >= 0)
+      o << "  RAM vs WM: " << t.total_ram_bytes << " B <= WM eq.6 " << r.wm6_bytes << " + overhead "
+        << t.ram_overhead_bytes << " (stack " << t.stack_bytes << " + planner excess " << t.planner_excess_bytes
+        << " + alignment " << t.alignment_bytes << ") = " << t.wm_bound_bytes << " B: " << (t.wm_error.empty() ? "ok" : "NO, " + t.wm_error) << "\n";
   }
   bool skipped = false, failed = false;
   for (const auto& t : r.targets) (t.skipped.empty() ? failed : skipped) |= !t.ok();
@@ -295,6 +375,9 @@ nlohmann::json to_json(const VerifyReport& r) {
                       {"arena_lower_bound", r.arena_lower_bound},
                       {"orders_tried", r.orders_tried},
                       {"input_bytes", r.input_bytes},
+                      {"raw_input_bytes", r.raw_input_bytes},
+                      {"model_input_bytes", r.model_input_bytes},
+                      {"input_fused", r.input_fused},
                       {"output_bytes", r.output_bytes},
                       {"ms_bytes", r.ms_bytes},
                       {"wm5_bytes", r.wm5_bytes},
@@ -306,6 +389,14 @@ nlohmann::json to_json(const VerifyReport& r) {
     if (!t.skipped.empty()) x["skipped"] = t.skipped;
     if (!t.first_mismatch.empty()) x["first_mismatch"] = t.first_mismatch;
     if (!t.fit_error.empty()) x["fit_error"] = t.fit_error;
+    if (!t.run_error.empty()) x["run_error"] = t.run_error;
+    if (t.wm_bound_bytes >= 0)
+      x["ram_vs_wm"] = {{"total_ram_bytes", t.total_ram_bytes}, {"wm6_bytes", r.wm6_bytes},
+                        {"overhead_bytes", t.ram_overhead_bytes}, {"stack_bytes", t.stack_bytes},
+                        {"planner_excess_bytes", t.planner_excess_bytes}, {"alignment_bytes", t.alignment_bytes},
+                        {"bound_bytes", t.wm_bound_bytes},
+                        {"ok", t.wm_error.empty()}};
+    if (!t.wm_error.empty()) x["wm_error"] = t.wm_error;
     if (t.flash_bytes >= 0) {
       x["flash_bytes"] = t.flash_bytes;
       x["static_ram_bytes"] = t.static_ram_bytes;

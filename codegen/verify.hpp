@@ -7,7 +7,19 @@
 //  - static RAM: (data + bss) difference of the same two ELFs (the arena, and any other static of the model);
 //  - stack: predict()'s high-water mark under the emulator (stack painted below the caller's frame, scanned
 //    after each call; max over images);
-//  - total RAM = static RAM + stack + input + scores buffers;
+//  - total RAM = static RAM + stack + the caller's buffers that must be RAM: the scores, and the raw input only
+//    when the model does not downsample it (a downsampling model reads the raw image in place, e.g. from flash,
+//    or by rows: lowering.hpp);
+//  - RAM against the paper's working memory: total RAM <= WM eq. 6 (8-bit, memory_report's default, the
+//    downsampled image as the first layer's input) + runtime overhead, where the overhead is
+//      predict()'s measured stack (kernel frames and locals, predict_rows' raw row) + the planner's excess
+//      max(0, arena + input in RAM + scores − WM6) (bytes eq. 6 does not count: the scores buffer kept through every layer,
+//      tensors a branch keeps alive across other layers, first-fit gaps) + alignment: static RAM − arena, at
+//      most 7 B (the linker rounds objects and sections to 4 or 8 bytes);
+//    any other static byte (a copy of the raw input, constants copied to RAM) breaks it (TargetReport::wm_error);
+//  - a run whose stack reaches the statics (the harness checks a painted guard after each call and, on AVR, in
+//    the timer interrupt) is reported as a stack overflow with the RAM figures, one that never ends as hung with
+//    the images it printed; neither as a bare time-out;
 //  - instructions per inference (Cortex-M): QEMU -icount shift=0 makes virtual time 1 ns per instruction;
 //    SysTick on the processor clock counts ticks over each call, converted by a calibration loop of known length
 //    (2 instructions per iteration). Resolution: one tick (2·iterations / calib ticks instructions, 40 on
@@ -40,15 +52,23 @@ struct TargetReport {
   double per_inference = -1;      // instructions (Cortex-M) or cycles (AVR), mean over images
   double resolution = 0;          // instructions per SysTick tick
   std::string per_inference_unit;  // "instructions" | "cycles"
-  std::string fit_error;          // set when the model exceeds the chip's flash or RAM
+  std::string fit_error;          // set when the model exceeds the chip's flash or RAM (or its stack overflowed)
+  std::string run_error;          // set when the emulated run hung (time limit) without reporting an overflow
+  // RAM against WM eq. 6 (see above); -1 when not measured.
+  int64_t input_ram_bytes = 0;    // raw input bytes that must be in RAM (0 when the input is downsampled on read)
+  int64_t ram_overhead_bytes = -1, planner_excess_bytes = -1, alignment_bytes = -1, wm_bound_bytes = -1;
+  std::string wm_error;           // set when total RAM > WM6 + overhead
   double seconds = 0;
-  bool ok() const { return ran && mismatches == 0 && fit_error.empty(); }
+  bool ok() const { return ran && mismatches == 0 && fit_error.empty() && run_error.empty() && wm_error.empty(); }
 };
 
 struct VerifyReport {
   std::string name;
   int64_t data_bytes = 0, weight_value_bytes = 0, index_bytes = 0, param_bytes = 0;
   int64_t arena_bytes = 0, arena_lower_bound = 0, input_bytes = 0, output_bytes = 0;
+  int64_t raw_input_bytes = 0;    // the raw image; input_bytes is what of it must be in RAM (0 when fused)
+  int64_t model_input_bytes = 0;  // the downsampled image (an arena tensor) when fused, else the raw image
+  bool input_fused = false;       // input downsampling fused into reading the raw image
   int64_t ms_bytes = 0, wm5_bytes = 0, wm6_bytes = 0;
   int orders_tried = 0;
   std::vector<TargetReport> targets;
@@ -69,6 +89,9 @@ VerifyReport verify(const PreparedModel& p, const std::string& name, const std::
 
 // Checks that the planned RAM and the constant data fit `t` before any build; throws with the numbers.
 void check_fits(const LoweredModel& m, const Target& t);
+// RAM check of a measured target (see above): fills input_ram_bytes, ram_overhead_bytes, planner_excess_bytes,
+// wm_bound_bytes and wm_error from static_ram_bytes, stack_bytes and total_ram_bytes.
+void check_ram_against_wm(TargetReport& r, const LoweredModel& m, int64_t wm6_bytes);
 // Checks that `images` embedded test images (m.input_bytes() each, kept in flash) fit `t` beside the constants,
 // and, on AVR, in one array (avr-gcc's largest object is 32767 bytes); throws with the numbers and the largest
 // count that fits.

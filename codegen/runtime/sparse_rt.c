@@ -150,6 +150,25 @@ void sprt_channel_max(const int8_t* x, sprt_shape in, int8_t* y) {
   }
 }
 
+void sprt_pool_row(const int8_t* row, int c, int depth_max, int k, int first, int ow, int8_t* y) {
+  const int cy = depth_max ? 1 : c;
+  const int span = depth_max ? c : 1; /* channels folded into one output value */
+  int ox, ch, j;
+  for (ox = 0; ox < ow; ++ox)
+    for (ch = 0; ch < cy; ++ch) {
+      const int32_t o = (int32_t)ox * cy + ch;
+      const int8_t* p = row + (int32_t)ox * k * c + ch;
+      int8_t m = first ? INT8_MIN : y[o];
+      for (j = 0; j < k; ++j) {
+        int s;
+        for (s = 0; s < span; ++s)
+          if (p[s] > m) m = p[s];
+        p += c;
+      }
+      y[o] = m;
+    }
+}
+
 void sprt_add(const int8_t* x1, int32_t zp1, int32_t m1, int s1, const int8_t* x2, int32_t zp2, int32_t m2, int s2,
               int32_t n, int32_t zp_y, int32_t m_y, int s_y, int32_t act_min, int32_t act_max, int8_t* y) {
   int32_t i;

@@ -59,6 +59,15 @@ void sprt_max_pool(const int8_t* x, sprt_shape in, int k, int stride, int oh, in
 /* Max over the channel axis (downsample-input-in-depth): y[H, W, 1]. */
 void sprt_channel_max(const int8_t* x, sprt_shape in, int8_t* y);
 
+/* Input acquisition fused with the input downsampling (REFERENCE.md §1: part of reading the image, not a
+ * layer): folds one raw row (int8 [.][c], any readable memory: RAM, memory-mapped flash, a sensor's row buffer)
+ * into row y [ow][depth_max ? 1 : c] of the downsampled image: the max over the row's k·ow × c values of each
+ * k-wide window (and over the channels when depth_max). first = 1 for the first raw row of a window (row % k
+ * == 0) sets y; later rows keep the running max. Raw rows k·oh and beyond and columns k·ow and beyond are
+ * dropped by the caller (floor pooling, as max_pool). Equal, integer for integer, to channel_max then k×k
+ * max_pool over the whole image. */
+void sprt_pool_row(const int8_t* row, int c, int depth_max, int k, int first, int ow, int8_t* y);
+
 /* y = x1 + x2 in real values (TFLite ADD): both inputs shifted left by 20, scaled to a common scale, summed and
  * requantized. */
 void sprt_add(const int8_t* x1, int32_t zp1, int32_t m1, int s1, const int8_t* x2, int32_t zp2, int32_t m2, int s2,

@@ -9,5 +9,9 @@ void semihost_write0(const char* text);
 void semihost_write_u32(uint32_t value);
 void semihost_write_i32(int32_t value);
 __attribute__((noreturn)) void semihost_exit(int code);
+#ifdef __AVR__
+/* text in flash (PSTR / PROGMEM): AVR would copy string literals to RAM */
+void semihost_write0_P(const char* text);
+#endif
 
 #endif

@@ -105,6 +105,8 @@ void add_export_command(CLI::App& app) {
     for (const auto& tr : rep.targets) {
       if (!tr.skipped.empty()) why += " " + tr.target + " was not run: it " + tr.skipped + ";";
       if (!tr.fit_error.empty()) why += " " + tr.fit_error + ";";
+      if (!tr.run_error.empty()) why += " " + tr.target + ": " + tr.run_error + ";";
+      if (!tr.wm_error.empty()) why += " " + tr.target + ": " + tr.wm_error + ";";
       if (tr.mismatches)
         why += " " + tr.target + ": " + std::to_string(tr.mismatches) + " images differ (" + tr.first_mismatch + ");";
     }

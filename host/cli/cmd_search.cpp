@@ -33,9 +33,12 @@ extern "C" void on_interrupt(int) { g_interrupts.fetch_add(1); }
 
 struct SearchFlags {
   std::string store, resume, objectives = "acc,ms,wm5", max_ms, max_wm, time, stage_trials, rho, space;
+  std::string wm_input = "downsampled", early_stop = "off";
+  int early_stop_peers = 5;
+  double min_acc = 0;
   int trials = 0, initial = 0;
   int epochs = 8, morph_epochs = 2, pretrain_epochs = -1, batch = 64, calibration_images = 256;
-  double lr = 1e-3;
+  double lr = 1e-3, log_variance_lr_scale = 1;
   long long train_limit = 0, val_limit = 0;
   bool no_int8 = false;
   int candidates = 300, max_morphs = 3;
@@ -58,6 +61,8 @@ const std::vector<std::pair<std::string, std::string>> kFlagKeys = {
     {"--objectives", "/objectives"},
     {"--max-ms", "/budgets/max_ms_bytes"},
     {"--max-wm", "/budgets/max_wm_bytes"},
+    {"--min-acc", "/budgets/min_acc"},
+    {"--wm-input", "/wm_input"},
     {"--trials", "/budgets/trials"},
     {"--time", "/budgets/time_seconds"},
     {"--initial", "/plan/initial"},
@@ -68,6 +73,9 @@ const std::vector<std::pair<std::string, std::string>> kFlagKeys = {
     {"--pretrain-epochs", "/train/pretrain_epochs"},
     {"--batch", "/train/batch_size"},
     {"--lr", "/train/lr"},
+    {"--log-variance-lr-scale", "/train/log_variance_lr_scale"},
+    {"--early-stop", "/train/early_stop"},
+    {"--early-stop-peers", "/train/early_stop_peers"},
     {"--train-limit", "/train/train_limit"},
     {"--val-limit", "/train/val_limit"},
     {"--calibration-images", "/train/calibration_images"},
@@ -138,6 +146,10 @@ search::SearchSettings settings_from_flags(CLI::App* cmd, const SearchFlags& f, 
   s.objectives = f.objectives;
   if (!f.max_ms.empty()) s.max_ms_bytes = parse_bytes(f.max_ms, "--max-ms");
   if (!f.max_wm.empty()) s.max_wm_bytes = parse_bytes(f.max_wm, "--max-wm");
+  if (given(cmd, "--min-acc")) s.min_acc = f.min_acc;
+  SPARSE_CHECK(f.wm_input == "downsampled" || f.wm_input == "raw",
+               "--wm-input '" << f.wm_input << "': expected downsampled or raw");
+  s.wm_input = memory::parse_wm_input(f.wm_input);
   s.plan = plan_from_flags(cmd, f);
   if (!f.time.empty()) s.time_seconds = parse_duration(f.time, "--time");
   if (!f.rho.empty()) s.rho = parse_list<double, 3>(f.rho, "--rho");
@@ -146,6 +158,9 @@ search::SearchSettings settings_from_flags(CLI::App* cmd, const SearchFlags& f, 
   s.pretrain_epochs = f.pretrain_epochs;
   s.batch_size = f.batch;
   s.lr = f.lr;
+  s.log_variance_lr_scale = f.log_variance_lr_scale;
+  s.early_stop = f.early_stop;
+  s.early_stop_peers = f.early_stop_peers;
   s.train_limit = f.train_limit;
   s.val_limit = f.val_limit;
   s.calibration_images = f.calibration_images;
@@ -225,6 +240,8 @@ std::string plan_text(const search::SearchSettings& s) {
   if (s.time_seconds > 0) os << ", time " << duration_text(s.time_seconds);
   if (s.max_ms_bytes) os << ", MS <= " << *s.max_ms_bytes << " B";
   if (s.max_wm_bytes) os << ", WM <= " << *s.max_wm_bytes << " B";
+  if (s.min_acc) os << ", validation accuracy >= " << *s.min_acc;
+  os << ", WM counts the " << (s.wm_input == memory::WmInput::raw ? "raw" : "downsampled") << " input";
   return os.str();
 }
 
@@ -243,6 +260,12 @@ void add_search_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-ms", f.max_ms, "Model-size budget, e.g. 2KB (1 KB = 1024 B)");
   cmd->add_option("--max-wm", f.max_wm, "Working-memory budget, e.g. 2KB");
+  cmd->add_option("--min-acc", f.min_acc,
+                  "Accuracy floor in [0, 1): a trial below this validation accuracy is infeasible, like a budget");
+  cmd->add_option("--wm-input", f.wm_input,
+                  "downsampled (default, as the paper: input downsampling is part of the input) or raw (the raw image "
+                  "counts as a layer input)")
+      ->capture_default_str();
   cmd->add_option("--trials", f.trials, "Trial budget (default 325: 25 random + 100 per stage)")
       ->check(CLI::Range(1, 3000000));
   cmd->add_option("--time", f.time, "Time budget over all sessions, e.g. 30m, 1h (running trials finish); with --resume it replaces the stored one");
@@ -261,6 +284,15 @@ void add_search_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--batch", f.batch, "Minibatch size")->capture_default_str();
   cmd->add_option("--lr", f.lr, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--early-stop", f.early_stop,
+                  "off or median: stop a trial after an epoch where it is below the median of its peers (multi-fidelity)")
+      ->capture_default_str();
+  cmd->add_option("--early-stop-peers", f.early_stop_peers,
+                  "Done trials of the same kind needed at an epoch before the median rule applies")
+      ->capture_default_str();
+  cmd->add_option("--log-variance-lr-scale", f.log_variance_lr_scale,
+                  "Learning rate of the log-variances relative to --lr (BC/SpVD pruning speed)")
+      ->capture_default_str();
   cmd->add_option("--train-limit", f.train_limit, "Training images per epoch (0: the whole split)")
       ->capture_default_str();
   cmd->add_option("--val-limit", f.val_limit,

@@ -36,6 +36,9 @@ void add_train_command(CLI::App& app) {
                                       "Compression)");
   cmd->add_option("--batch", st.batch_size, "Minibatch size")->check(CLI::Range(1, 65536));
   cmd->add_option("--lr", st.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  cmd->add_option("--log-variance-lr-scale", st.log_variance_lr_scale,
+                  "Learning rate of the log-variances relative to --lr (default 1)")
+      ->check(CLI::Range(1e-3, 1e3));
   cmd->add_option("--train-limit", train_limit, "Training images per epoch (default: the whole split)")
       ->check(CLI::Range(0LL, 1LL << 40));
   cmd->add_option("--threads", threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "host/core/error.hpp"
+#include "host/space/fc_widths.hpp"
 #include "host/space/shape_rules.hpp"
 
 namespace sparse::graph {
@@ -189,6 +190,7 @@ Graph build_graph(const Config& c) {
     cur = bld.pool(cur, "input.pool", c.input_downsampling_rate, "input-downsampling-rate");
   }
   const int block1_input = cur;
+  g.model_input = cur;
   int block1_output = -1;
   for (size_t b = 0; b < c.blocks.size(); ++b) {
     const auto& layers = c.blocks[b].layers;
@@ -220,42 +222,18 @@ Graph build_graph(const Config& c) {
     if (b == 0) block1_output = cur;
   }
 
-  // FC widths from total-fc-layer-weights and the normalized weight fractions (rules in graph.hpp).
-  const bool has[3] = {c.num_fc_layers >= 1, c.left_branch, c.right_branch};
+  // FC widths from total-fc-layer-weights and the normalized weight fractions (host/space/fc_widths.hpp).
   const int source[3] = {cur, block1_output, block1_input};
-  const double fraction[3] = {c.weight_fraction_main_branch, c.weight_fraction_left_branch,
-                              c.weight_fraction_right_branch};
-  double fsum = 0;
-  int nfc = 0;
-  for (int i = 0; i < 3; ++i)
-    if (has[i]) {
-      fsum += fraction[i];
-      ++nfc;
-    }
   SPARSE_CHECK(c.total_fc_layer_weights >= 1,
                "config field 'total-fc-layer-weights' = " << c.total_fc_layer_weights << ", expected >= 1");
-  int width[3] = {0, 0, 0};
-  for (int i = 0; i < 3; ++i) {
-    if (!has[i]) continue;
-    const double share = fsum > 0 ? fraction[i] / fsum : 1.0 / nfc;
-    const double w = std::floor(share * c.total_fc_layer_weights / static_cast<double>(bld.shape(source[i]).size()));
-    width[i] = static_cast<int>(std::max(1.0, w));
-  }
+  SPARSE_CHECK(c.num_fc_layers >= 1 || !c.has_merge() || c.merge_type != space::MergeType::Sum ||
+                   bld.shape(cur).size() <= 1 << 30,
+               "flatten of the last block has " << bld.shape(cur).size() << " values, too many for a Sum merge");
+  const space::FcWidths fw = space::fc_widths(
+      c, {bld.shape(source[0]).size(), bld.shape(source[1]).size(), bld.shape(source[2]).size()});
+  const auto& has = fw.has;
+  const auto& width = fw.width;
   const bool merge = c.has_merge();
-  if (merge && c.merge_type == space::MergeType::Sum) {
-    int target = 0;
-    if (c.num_fc_layers >= 1) {
-      target = width[0];
-      for (int i = 1; i < 3; ++i)
-        if (has[i]) target = std::min(target, width[i]);
-    } else {
-      const int64_t f = bld.shape(cur).size();
-      SPARSE_CHECK(f <= 1 << 30, "flatten of the last block has " << f << " values, too many for a Sum merge");
-      target = static_cast<int>(f);
-    }
-    for (int i = 0; i < 3; ++i)
-      if (has[i]) width[i] = target;
-  }
   const char* fc_name[3] = {"fc.main", "fc.left", "fc.right"};
   std::vector<int> branch_out;
   branch_out.push_back(has[0] ? bld.fc(cur, fc_name[0], width[0], true, c.pruning_threshold_fc[space::fc_main]) : cur);

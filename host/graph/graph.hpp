@@ -58,6 +58,10 @@ struct Node {
 
 struct Graph {
   std::vector<Node> nodes;  // topological order; nodes[0] is the input, nodes.back() the output FC
+  // The model's input after input downsampling (REFERENCE.md §1): the last of the channel_max / max_pool nodes that
+  // downsample the raw image (nodes 1..model_input), or 0 when the Config downsamples nothing. Those nodes are how
+  // the input is acquired, not layers: eqs. 5-6 count nodes[model_input]'s output as the first layer's x_l.
+  int model_input = 0;
   int64_t params() const;   // Σ weights (dense)
   const Node& node(const std::string& name) const;
   int index(const std::string& name) const;  // -1 when absent

@@ -11,6 +11,14 @@ using graph::Graph;
 using graph::Node;
 using graph::NodeKind;
 
+const char* to_string(WmInput w) { return w == WmInput::raw ? "raw" : "downsampled"; }
+
+WmInput parse_wm_input(const std::string& name) {
+  if (name == "downsampled") return WmInput::downsampled;
+  if (name == "raw") return WmInput::raw;
+  SPARSE_FAIL("working-memory input '" << name << "': expected 'downsampled' or 'raw'");
+}
+
 PruningState dense_state(const Graph& g) {
   PruningState s;
   s.nonzero_weights.resize(g.nodes.size());
@@ -86,7 +94,8 @@ PruningState structured_state(const Graph& g, const std::vector<int>& active_cha
   return s;
 }
 
-MemoryReport memory_report(const Graph& g, const PruningState& state, int weight_bits, int activation_bits) {
+MemoryReport memory_report(const Graph& g, const PruningState& state, int weight_bits, int activation_bits,
+                           WmInput wm_input) {
   SPARSE_CHECK(weight_bits >= 1 && weight_bits <= 64, "weight bits = " << weight_bits << ", expected 1..64");
   SPARSE_CHECK(activation_bits >= 1 && activation_bits <= 64,
                "activation bits = " << activation_bits << ", expected 1..64");
@@ -111,11 +120,13 @@ MemoryReport memory_report(const Graph& g, const PruningState& state, int weight
       m.w = state.nonzero_weights[i];
     }
     if (n.kind == NodeKind::input) continue;
+    m.layer = wm_input == WmInput::raw || static_cast<int>(i) > g.model_input;
     for (int src : n.inputs) m.x += r.nodes[static_cast<size_t>(src)].y;  // eq. 5/6: x_l = [x¹; x²] for merges
     m.ms_bytes = bytes_at(m.w, weight_bits);
     m.wm5_bytes = bytes_at(m.x, activation_bits) + bytes_at(m.w, weight_bits);
     m.wm6_bytes = bytes_at(m.x, activation_bits) + bytes_at(m.y, activation_bits);
     r.nonzero += m.w;
+    if (!m.layer) continue;
     if (m.wm5_bytes > r.wm5_bytes || r.wm5_node < 0) {
       r.wm5_bytes = m.wm5_bytes;
       r.wm5_node = static_cast<int>(i);

@@ -466,7 +466,8 @@ void Network::adam(Mode mode, float lr, uint64_t step) {
     auto update = [&](int id) {
       if (id < 0) return;
       auto& p = params_[static_cast<size_t>(id)];
-      be_.adam({p.count(), static_cast<int64_t>(step), lr, kAdamBeta1, kAdamBeta2, kAdamEps, p.value.data(), p.grad.data(),
+      const float rate = id == s.log_sigma2 || id == s.log_sigma2_z ? lr * log_variance_lr_scale_ : lr;
+      be_.adam({p.count(), static_cast<int64_t>(step), rate, kAdamBeta1, kAdamBeta2, kAdamEps, p.value.data(), p.grad.data(),
                 p.m.data(), p.v.data()});
     };
     for (int id : det) update(id);

@@ -74,6 +74,9 @@ class Network {
   // One training step on the current batch: forward, loss, backward, Adam. kl_scale = γ(t)/N multiplies
   // the gradient of Σ KL (REFERENCE.md §3: mean CE + γ·Σ KL / N). step >= 1 (Adam's t and the noise).
   void train_step(Mode mode, float kl_scale, float lr, uint64_t step);
+  // Learning rate of the log-variances (log σ², log σ_z²) relative to `lr`: Adam moves a parameter by about lr per
+  // step, and a group's log α must travel from its initialization (−9) to the threshold τ within a trial.
+  void set_log_variance_lr_scale(float scale) { log_variance_lr_scale_ = scale; }
   // Forward and loss only, no parameter update (gradient checks, throughput of the forward).
   void forward_loss(Mode mode, uint64_t step);
   void backward(Mode mode, float kl_scale, uint64_t step);
@@ -90,6 +93,7 @@ class Network {
   double pruned_share();
 
  private:
+  float log_variance_lr_scale_ = 1.0f;
   struct NodeState;
   void allocate();
   void init_params(uint64_t seed);

@@ -72,6 +72,7 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
   const double t0 = now_s();
   TrainResult r;
   Network net(backend, config, st.method, st.batch_size, st.seed);
+  net.set_log_variance_lr_scale(static_cast<float>(st.log_variance_lr_scale));
   if (reference) r.inherit = inherit_phi(net, *reference);
 
   auto eval_now = [&](size_t limit) {
@@ -141,6 +142,7 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
       const double val = eval_now(st.val_limit);
       const double share = net.pruned_share();
       r.epochs_run = e + 1;
+      r.val_curve.push_back(val);
       if (st.on_epoch) {
         const double ce = ce_sum / double(std::max<size_t>(1, per_epoch));
         st.on_epoch({{"epoch", e + 1},
@@ -154,6 +156,10 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
                      {"val_acc", val},
                      {"pruned_share", share},
                      {"seconds", now_s() - te}});
+      }
+      if (st.stop_after_epoch && e + 1 < pre_epochs + var_epochs && st.stop_after_epoch(e + 1, val)) {
+        r.stopped_at_epoch = e + 1;
+        break;
       }
     }
   } catch (const Diverged& d) {
@@ -169,7 +175,7 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
   r.test_acc = evaluate(net, data.test, data.norm);
   r.pruned_share = net.pruned_share();
   r.pruning = pruning_state(r.model);
-  r.memory = memory::memory_report(r.model.graph, r.pruning, 8, 8);
+  r.memory = memory::memory_report(r.model.graph, r.pruning, 8, 8, st.wm_input);
   if (st.int8) r.int8_test_acc = int8_accuracy(r.model, data, static_cast<size_t>(st.calibration_images), st.seed);
   r.phi = phi_of(net);
   r.seconds = now_s() - t0;
@@ -184,6 +190,8 @@ nlohmann::json TrainResult::summary() const {
                       {"initial_val_acc", initial_val_acc},
                       {"pruned_share", pruned_share},
                       {"epochs", epochs_run},
+                      {"val_curve", val_curve},
+                      {"stopped_at_epoch", stopped_at_epoch},
                       {"pretrain_epochs", pretrain_epochs},
                       {"seconds", seconds},
                       {"inherited_params", inherit.inherited},

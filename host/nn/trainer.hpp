@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,12 +31,17 @@ struct TrainSettings {
   int pretrain_epochs = -1;   // -1: 2 when the Config asks for pretraining and nothing was inherited, else 0
   int batch_size = 64;
   double lr = 1e-3;
+  double log_variance_lr_scale = 1;  // Network::set_log_variance_lr_scale
   size_t train_limit = 0;     // images per epoch (0 = the whole training split)
   size_t val_limit = 0;       // validation images scored after each epoch (0 = all); the final score uses all
   int calibration_images = 256;  // int8 calibration subset of the training split
   bool int8 = true;           // quantize and score the int8 model at the end
+  memory::WmInput wm_input = memory::WmInput::downsampled;  // how TrainResult::memory counts input downsampling
   uint64_t seed = 0;
   std::function<void(const nlohmann::json&)> on_epoch;  // one object per epoch (see EpochReport keys)
+  // Multi-fidelity: called after every epoch but the last with (epoch 1.., validation accuracy of that epoch);
+  // true ends training there, and the trial is finished and scored as it stands (TrainResult::stopped_at_epoch).
+  std::function<bool(int, double)> stop_after_epoch;
 };
 
 struct TrainResult {
@@ -45,6 +51,8 @@ struct TrainResult {
   double val_acc = 0, test_acc = 0, int8_test_acc = -1;
   double pruned_share = 0;
   int epochs_run = 0, pretrain_epochs = 0;
+  int stopped_at_epoch = 0;       // > 0 when stop_after_epoch ended training after that epoch
+  std::vector<double> val_curve;  // validation accuracy after each epoch (val_limit images)
   double seconds = 0;
   InheritReport inherit;
   memory::PruningState pruning;

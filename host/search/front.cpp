@@ -29,6 +29,7 @@ bool feasible(const store::TrialRecord& t, const SearchSettings& s) {
   if (!has_objectives(t, o)) return false;
   if (s.max_ms_bytes && *t.ms_bytes > *s.max_ms_bytes) return false;
   if (s.max_wm_bytes && *wm_bytes(t, o) > *s.max_wm_bytes) return false;
+  if (s.min_acc && *t.val_acc < *s.min_acc) return false;
   return true;
 }
 
@@ -41,7 +42,7 @@ std::vector<double> gp_objectives(const store::TrialRecord& t, const Objectives&
 std::vector<double> gp_budgets(const SearchSettings& s) {
   const Objectives o = parse_objectives(s.objectives);
   const double inf = std::numeric_limits<double>::infinity();
-  std::vector<double> b = {inf, s.max_ms_bytes ? std::log(static_cast<double>(*s.max_ms_bytes)) : inf};
+  std::vector<double> b = {s.min_acc ? 1.0 - *s.min_acc : inf, s.max_ms_bytes ? std::log(static_cast<double>(*s.max_ms_bytes)) : inf};
   if (o.count == 3) b.push_back(s.max_wm_bytes ? std::log(static_cast<double>(*s.max_wm_bytes)) : inf);
   return b;
 }
@@ -84,7 +85,7 @@ FrontReport pareto_report(const std::vector<store::TrialRecord>& trials, const S
     if (options.all || feasible(t, s)) pool.push_back(t);
   FrontReport r;
   r.considered = static_cast<int>(pool.size());
-  r.feasible_only = !options.all && (s.max_ms_bytes || s.max_wm_bytes);
+  r.feasible_only = !options.all && (s.max_ms_bytes || s.max_wm_bytes || s.min_acc);
   r.front = front_of(pool, o);
   int64_t max_ms = 1, max_wm = 1;
   for (const auto& t : done) {

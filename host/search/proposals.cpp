@@ -7,6 +7,7 @@
 #include "host/core/error.hpp"
 #include "host/search/front.hpp"
 #include "host/space/encode.hpp"
+#include "host/space/canonical.hpp"
 #include "host/space/morph.hpp"
 #include "host/space/sample.hpp"
 
@@ -48,9 +49,19 @@ store::TrialRecord StageProposer::random_trial(int stage, const std::string& rea
   store::TrialRecord t;
   t.search_id = search_id_;
   t.stage = stage;
-  t.config = space::to_json(space::sample_config(space_, rng));
+  // A draw that builds an already-proposed network is drawn again (at most kRedraws times): it would only repeat
+  // a trial the store already has.
+  constexpr int kRedraws = 64;
+  space::Config c = space::sample_config(space_, rng);
+  int redraws = 0;
+  while (seen_.count(space::canonical_key(c, space_)) && redraws < kRedraws) {
+    c = space::sample_config(space_, rng);
+    ++redraws;
+  }
+  t.config = space::to_json(c);
   t.morphs = nlohmann::json::array();
   t.proposal = {{"kind", "random"}, {"reason", reason}, {"train_epochs", s_.epochs}};
+  if (redraws > 0) t.proposal["redraws"] = redraws;
   if (stage >= 1) t.proposal["rho"] = s_.rho[static_cast<size_t>(stage - 1)];
   return t;
 }
@@ -65,6 +76,14 @@ store::TrialRecord StageProposer::next(const std::vector<store::TrialRecord>& tr
     t.proposal["seconds"] = seconds_since(t0);
     return t;
   };
+  seen_.clear();
+  for (const auto& t : trials) {
+    try {
+      seen_.insert(space::canonical_key(space::config_from_json(t.config), space_));
+    } catch (const std::exception&) {
+      // a bad stored config failed its trial
+    }
+  }
   if (stage == 0) return with_index(random_trial(0, "initial random config", rng));
   const double rho = s_.rho[static_cast<size_t>(stage - 1)];
   if (!(rng.uniform() < rho)) return with_index(random_trial(stage, "random with probability 1 - rho", rng));
@@ -81,6 +100,7 @@ store::TrialRecord StageProposer::next(const std::vector<store::TrialRecord>& tr
     try {
       c = space::config_from_json(t.config);
       space::validate(c, space_);
+      c = space::canonical(c, space_);  // stores written before canonical configs: inert values must not differ
     } catch (const std::exception&) {
       continue;  // a bad stored config failed its trial; it informs nothing
     }

@@ -10,6 +10,7 @@
 // trials, no candidate) falls back to a random config and says why in the proposal record.
 #pragma once
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ class StageProposer {
   space::Space space_;
   int64_t search_id_;
   gp::Proposer gp_;
+  std::set<std::string> seen_;  // canonical keys of the trials next() was given (random draws avoid them)
 };
 
 }  // namespace sparse::search

@@ -2,11 +2,13 @@
 #include "host/search/runner.hpp"
 
 #include <new>
+#include <optional>
 
 #include "host/core/error.hpp"
 #include "host/nn/backend_factory.hpp"
 #include "host/nn/phi.hpp"
 #include "host/nn/trainer.hpp"
+#include "host/search/early_stop.hpp"
 #include "host/search/front.hpp"
 
 namespace sparse::search {
@@ -71,11 +73,28 @@ TrialOutcome SearchRunner::operator()(const store::TrialRecord& t, const DeviceS
   st.pretrain_epochs = s_.pretrain_epochs;
   st.batch_size = s_.batch_size;
   st.lr = s_.lr;
+  st.log_variance_lr_scale = s_.log_variance_lr_scale;
   st.train_limit = static_cast<size_t>(s_.train_limit);
   st.val_limit = static_cast<size_t>(s_.val_limit);
   st.calibration_images = s_.calibration_images;
   st.int8 = s_.int8;
+  st.wm_input = s_.wm_input;
   st.seed = seed;
+  std::optional<MedianStop> median;
+  nlohmann::json stop_record;
+  if (s_.early_stop == "median") {
+    median.emplace(store_.list_trials(t.search_id, store::TrialState::Done), t.reference_id.has_value(),
+                   s_.early_stop_peers);
+    st.stop_after_epoch = [&](int epoch, double val) {
+      if (!median->should_stop(epoch, val)) return false;
+      stop_record = {{"rule", "median"},
+                     {"epoch", epoch},
+                     {"val_acc", val},
+                     {"median", *median->median_at(epoch)},
+                     {"peers", median->peers_at(epoch)}};
+      return true;
+    };
+  }
   Backend& backend = backend_for(slot);
   nn::TrainResult r;
   try {
@@ -112,6 +131,7 @@ TrialOutcome SearchRunner::operator()(const store::TrialRecord& t, const DeviceS
       {"tensors_copied", r.inherit.tensors_copied},
       {"tensors_sliced", r.inherit.tensors_sliced},
       {"tensors_fresh", r.inherit.tensors_fresh}};
+  if (!stop_record.is_null()) res.metrics["early_stop"] = stop_record;
   res.metrics["seed"] = st.seed;
   res.metrics["calibration_images"] = st.calibration_images;  // int8: nn::quantize_trained(model, data, this, seed)
   res.metrics["device"] = slot.name;

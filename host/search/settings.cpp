@@ -11,7 +11,7 @@ namespace sparse::search {
 
 namespace {
 
-constexpr int kSettingsVersion = 1;
+constexpr int kSettingsVersion = 2;  // 2: budgets.min_acc, wm_input
 
 // Value at JSON pointer `ptr` of `j` as T; errors name the origin and the key.
 template <class T>
@@ -88,6 +88,8 @@ void check_settings(const SearchSettings& s) {
                "--max-ms " << *s.max_ms_bytes << " bytes: expected at least 1");
   SPARSE_CHECK(!s.max_wm_bytes || *s.max_wm_bytes >= 1,
                "--max-wm " << *s.max_wm_bytes << " bytes: expected at least 1");
+  SPARSE_CHECK(!s.min_acc || (*s.min_acc >= 0 && *s.min_acc < 1),
+               "--min-acc " << *s.min_acc << ": expected an accuracy in [0, 1) (e.g. 0.7 for 70 %)");
   SPARSE_CHECK(s.plan.initial >= 1 && s.plan.initial <= 1000000,
                "--initial " << s.plan.initial << " is out of range, expected 1 to 1000000");
   for (int m = 0; m < 3; ++m)
@@ -109,6 +111,12 @@ void check_settings(const SearchSettings& s) {
   SPARSE_CHECK(s.batch_size >= 1 && s.batch_size <= 65536,
                "--batch " << s.batch_size << " is out of range, expected 1 to 65536");
   SPARSE_CHECK(s.lr > 0 && std::isfinite(s.lr), "--lr " << s.lr << ": expected a positive number");
+  SPARSE_CHECK(s.log_variance_lr_scale >= 1e-3 && s.log_variance_lr_scale <= 1e3,
+               "--log-variance-lr-scale " << s.log_variance_lr_scale << " is out of range, expected 0.001 to 1000");
+  SPARSE_CHECK(s.early_stop == "off" || s.early_stop == "median",
+               "--early-stop '" << s.early_stop << "': expected off or median");
+  SPARSE_CHECK(s.early_stop_peers >= 1 && s.early_stop_peers <= 100000,
+               "--early-stop-peers " << s.early_stop_peers << " is out of range, expected 1 to 100000");
   SPARSE_CHECK(s.train_limit >= 0, "--train-limit " << s.train_limit << ": expected >= 0");
   SPARSE_CHECK(s.val_limit >= 0, "--val-limit " << s.val_limit << ": expected >= 0");
   SPARSE_CHECK(s.calibration_images >= 1, "--calibration-images " << s.calibration_images << ": expected >= 1");
@@ -136,9 +144,11 @@ nlohmann::json to_json(const SearchSettings& s) {
   return {{"version", kSettingsVersion},
           {"data", data::dataset_options_to_json(s.data)},
           {"objectives", s.objectives},
+          {"wm_input", memory::to_string(s.wm_input)},
           {"budgets",
            {{"max_ms_bytes", opt(s.max_ms_bytes)},
             {"max_wm_bytes", opt(s.max_wm_bytes)},
+            {"min_acc", s.min_acc ? nlohmann::json(*s.min_acc) : nlohmann::json(nullptr)},
             {"trials", s.trials()},
             {"time_seconds", s.time_seconds}}},
           {"plan", {{"initial", s.plan.initial}, {"stage_trials", s.plan.stage_trials}}},
@@ -149,6 +159,9 @@ nlohmann::json to_json(const SearchSettings& s) {
             {"pretrain_epochs", s.pretrain_epochs},
             {"batch_size", s.batch_size},
             {"lr", s.lr},
+            {"log_variance_lr_scale", s.log_variance_lr_scale},
+            {"early_stop", s.early_stop},
+            {"early_stop_peers", s.early_stop_peers},
             {"train_limit", s.train_limit},
             {"val_limit", s.val_limit},
             {"calibration_images", s.calibration_images},
@@ -171,6 +184,11 @@ SearchSettings settings_from_json(const nlohmann::json& j, const std::string& or
   s.max_ms_bytes = get_opt_bytes(j, "/budgets/max_ms_bytes", origin);
   s.max_wm_bytes = get_opt_bytes(j, "/budgets/max_wm_bytes", origin);
   s.time_seconds = get<double>(j, "/budgets/time_seconds", origin);
+  if (j.contains(nlohmann::json::json_pointer("/budgets/min_acc")) && !j["budgets"]["min_acc"].is_null())
+    s.min_acc = get<double>(j, "/budgets/min_acc", origin);
+  // Version 1 stores counted working memory on the raw image.
+  s.wm_input = j.contains("wm_input") ? memory::parse_wm_input(get<std::string>(j, "/wm_input", origin))
+                                      : memory::WmInput::raw;
   s.plan.initial = get<int>(j, "/plan/initial", origin);
   s.plan.stage_trials = get<std::array<int, 3>>(j, "/plan/stage_trials", origin);
   s.rho = get<std::array<double, 3>>(j, "/rho", origin);
@@ -179,6 +197,12 @@ SearchSettings settings_from_json(const nlohmann::json& j, const std::string& or
   s.pretrain_epochs = get<int>(j, "/train/pretrain_epochs", origin);
   s.batch_size = get<int>(j, "/train/batch_size", origin);
   s.lr = get<double>(j, "/train/lr", origin);
+  if (j.contains(nlohmann::json::json_pointer("/train/log_variance_lr_scale")))
+    s.log_variance_lr_scale = get<double>(j, "/train/log_variance_lr_scale", origin);
+  if (j.contains(nlohmann::json::json_pointer("/train/early_stop"))) {
+    s.early_stop = get<std::string>(j, "/train/early_stop", origin);
+    s.early_stop_peers = get<int>(j, "/train/early_stop_peers", origin);
+  }
   s.train_limit = get<int64_t>(j, "/train/train_limit", origin);
   s.val_limit = get<int64_t>(j, "/train/val_limit", origin);
   s.calibration_images = get<int>(j, "/train/calibration_images", origin);

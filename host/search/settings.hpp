@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "datasets/preset.hpp"
+#include "host/memory/memory.hpp"
 #include "host/nn/network.hpp"
 #include "host/store/trial.hpp"
 
@@ -54,12 +55,22 @@ struct SearchSettings {
   data::DatasetOptions data;
   std::string objectives = "acc,ms,wm5";
   std::optional<int64_t> max_ms_bytes, max_wm_bytes;  // hard budgets (bytes at 8 bits)
+  std::optional<double> min_acc;  // hard accuracy floor on validation accuracy (μNAS's error bound), in [0, 1)
+  // How eqs. 5-6 count input downsampling (host/memory/memory.hpp). Stores written before this setting existed
+  // counted the raw image and resume as "raw".
+  memory::WmInput wm_input = memory::WmInput::downsampled;
   StagePlan plan;
   double time_seconds = 0;                   // time budget, 0 = none (see search.hpp for how it counts)
   std::array<double, 3> rho{0.7, 0.8, 0.9};  // ρ_m of stages 1..3
   // Training of one trial (host/nn/trainer.hpp TrainSettings).
   int epochs = 8, morph_epochs = 2, pretrain_epochs = -1, batch_size = 64;
   double lr = 1e-3;
+  double log_variance_lr_scale = 1;  // nn::TrainSettings::log_variance_lr_scale
+  // Multi-fidelity (median stopping rule): "off" or "median": after each epoch a trial whose validation accuracy is
+  // below the median of the done trials of its kind (random or morph) at the same epoch stops there, once at least
+  // early_stop_peers such trials have a curve that long. The stop is recorded in the trial's metrics.
+  std::string early_stop = "off";
+  int early_stop_peers = 5;
   int64_t train_limit = 0, val_limit = 0;  // images per epoch / validation images per epoch score (0 = all)
   int calibration_images = 256;
   bool int8 = true;

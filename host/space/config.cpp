@@ -7,6 +7,7 @@
 
 #include "host/core/error.hpp"
 #include "host/core/file_io.hpp"
+#include "host/space/fc_widths.hpp"
 #include "host/space/shape_rules.hpp"
 
 namespace sparse::space {
@@ -264,6 +265,8 @@ void validate(const Config& c, const Space& s) {
 
   // Buildability: walk the spatial sizes (same rules as host/graph).
   int h = c.input_height, w = c.input_width;
+  const int c0 = c.downsample_input_in_depth ? 1 : c.input_channels;
+  std::array<int64_t, 3> flat{};  // flattened inputs of fc.main, fc.left, fc.right
   if (c.downsample_input) {
     h = pool_out_size(h, c.input_downsampling_rate);
     w = pool_out_size(w, c.input_downsampling_rate);
@@ -271,6 +274,7 @@ void validate(const Config& c, const Space& s) {
                                        << c.input_downsampling_rate << " turns the " << c.input_height << "x"
                                        << c.input_width << " input into " << h << "x" << w << ", expected >= 1x1");
   }
+  flat[2] = int64_t{h} * w * c0;
   for (size_t b = 0; b < c.blocks.size(); ++b) {
     for (size_t l = 0; l < c.blocks[b].layers.size(); ++l) {
       const ConvLayer& L = c.blocks[b].layers[l];
@@ -288,6 +292,21 @@ void validate(const Config& c, const Space& s) {
                                                               << ", expected a spatial size >= 1");
     h = ph;
     w = pw;
+    const int f = c.blocks[b].layers.back().num_filters;  // a block's output has its last layer's filters
+    if (b == 0) flat[1] = int64_t{h} * w * f;
+    flat[0] = int64_t{h} * w * f;
+  }
+  // Hidden FC layers narrower than min_hidden_fc_width are bottlenecks (host/space/fc_widths.hpp).
+  const FcWidths fw = fc_widths(c, flat);
+  const char* branch[3] = {"fc.main", "fc.left", "fc.right"};
+  const int min_width = min_hidden_fc_width(c.num_classes);
+  for (size_t i = 0; i < 3; ++i) {
+    if (!fw.has[i] || (i == 0 && c.num_fc_layers < 1)) continue;
+    SPARSE_CHECK(fw.width[i] >= min_width,
+                 "config field 'total-fc-layer-weights' = " << c.total_fc_layer_weights << " gives " << branch[i] << " "
+                                                            << fw.width[i] << " units for " << flat[i]
+                                                            << " inputs, expected >= " << min_width
+                                                            << " (a hidden layer narrower than the classes)");
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "host/core/error.hpp"
+#include "host/space/canonical.hpp"
 #include "host/space/sample.hpp"
 
 namespace sparse::space {
@@ -259,7 +260,8 @@ MorphResult morph(const Config& reference, const Space& s, PhiloxStream& rng, co
                   int max_morphs) {
   SPARSE_CHECK(!allowed.empty(), "morph: the allowed set is empty");
   SPARSE_CHECK(max_morphs >= 1, "morph: max_morphs = " << max_morphs << ", expected >= 1");
-  MorphResult r{reference, {}};
+  const Config start = canonical(reference, s);
+  MorphResult r{start, {}};
   const int k = 1 + static_cast<int>(rng.below(static_cast<uint64_t>(max_morphs)));
   constexpr int kDrawsPerStep = 64;
   for (int step = 0; step < k; ++step) {
@@ -269,6 +271,9 @@ MorphResult morph(const Config& reference, const Space& s, PhiloxStream& rng, co
       Config candidate = r.config;
       if (!apply_morph(m, candidate, s, rng)) continue;
       if (!validation_error(candidate, s).empty()) continue;
+      candidate = canonical(candidate, s);
+      // Changed only inert variables, or undid an earlier step: the reference's own network.
+      if (candidate == r.config || candidate == start) continue;
       r.config = std::move(candidate);
       r.applied.push_back(m);
       done = true;

@@ -2,6 +2,7 @@
 #include "host/space/sample.hpp"
 
 #include "host/core/error.hpp"
+#include "host/space/canonical.hpp"
 
 namespace sparse::space {
 
@@ -93,7 +94,7 @@ Config sample_config(const Space& s, PhiloxStream& rng, SampleStats* stats, int 
     Config c = sample_config_unchecked(s, rng);
     if (validation_error(c, s).empty()) {
       if (stats) ++stats->accepted;
-      return c;
+      return canonical(c, s);
     }
     if (stats) ++stats->rejected;
   }

@@ -7,6 +7,7 @@
 // errors; fit checks with the numbers.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <set>
 
@@ -114,6 +115,18 @@ space::Config branched_config(space::MergeType merge) {
   return c;
 }
 
+// The input downsampled by `rate` (0: not at all) and/or in depth, then one small block: a 28x28 (MNIST-sized)
+// image whose layers after the downsampling are small.
+space::Config downsampling_config(int h, int w, int c, int rate, bool depth, int filters = 4) {
+  space::Config cfg = base_config(h, w, c, 3);
+  cfg.downsample_input = rate > 0;
+  cfg.input_downsampling_rate = rate > 0 ? rate : 2;
+  cfg.downsample_input_in_depth = depth;
+  cfg.blocks = {{{layer(space::LayerType::Conv2D, 3, filters, space::Padding::valid)}}};
+  cfg.total_fc_layer_weights = 80;
+  return cfg;
+}
+
 // A model small enough for the ATmega328P's 2 KB of RAM.
 space::Config tiny_config() {
   space::Config c = base_config(8, 8, 1, 3);
@@ -189,8 +202,14 @@ void expect_report_sound(const Exported& e, const std::set<std::string>& require
     EXPECT_LE(t.static_ram_bytes, m.plan.arena_bytes + 16) << t.target;
     EXPECT_GT(t.stack_bytes, 16) << t.target;
     EXPECT_LT(t.stack_bytes, 1024) << t.target;
-    EXPECT_EQ(t.total_ram_bytes, t.static_ram_bytes + t.stack_bytes + m.input_bytes() + m.output_bytes());
+    EXPECT_EQ(t.total_ram_bytes, t.static_ram_bytes + t.stack_bytes + m.input_ram_bytes() + m.output_bytes());
     EXPECT_TRUE(t.fit_error.empty()) << t.fit_error;
+    // The measured RAM stays within the paper's WM eq. 6 plus the runtime's own bytes (verify.hpp).
+    EXPECT_EQ(t.ram_overhead_bytes, t.stack_bytes + t.planner_excess_bytes + t.alignment_bytes) << t.target;
+    EXPECT_LE(t.alignment_bytes, 7) << t.target;
+    EXPECT_EQ(t.wm_bound_bytes, r.wm6_bytes + t.ram_overhead_bytes) << t.target;
+    EXPECT_LE(t.total_ram_bytes, t.wm_bound_bytes) << t.target << ": " << t.wm_error;
+    EXPECT_TRUE(t.wm_error.empty()) << t.wm_error;
     // Each non-zero multiply-accumulate is at least one instruction (or cycle).
     EXPECT_GE(t.per_inference, mac_lower_bound(e.p.q)) << t.target;
     EXPECT_GT(t.resolution, 0) << t.target;
@@ -493,4 +512,197 @@ TEST(Export, HostSanitizerCatchesAnArenaOverrun) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("AddressSanitizer"), std::string::npos) << e.what();
   }
+}
+
+// Input downsampling is part of acquiring the input (REFERENCE.md §1): the exported C pools the raw rows as it
+// reads them, so the raw image and the intermediate downsampled tensors are never arena tensors; the scores are
+// still bit-exact with nn::run_int8, which runs channel_max / max_pool as nodes, through predict() (raw image
+// read in place) and predict_rows() (the host harness checks both give the same scores).
+TEST(Export, DownsampledInputIsPooledOnReadBitExact) {
+  struct Case {
+    int h, w, c, rate;
+    bool depth;
+  };
+  // Rate 3 on 16x16 drops the last raw row and column (floor), as max_pool does.
+  for (const Case& k : {Case{16, 16, 1, 2, false}, Case{16, 16, 3, 3, false}, Case{15, 17, 3, 3, true},
+                        Case{12, 12, 3, 0, true}}) {
+    SCOPED_TRACE(std::to_string(k.h) + "x" + std::to_string(k.w) + "x" + std::to_string(k.c) + " rate " +
+                 std::to_string(k.rate) + (k.depth ? " depth max" : ""));
+    PhiloxStream rng(static_cast<uint64_t>(400 + k.rate * 10 + k.c));
+    const space::Config c = downsampling_config(k.h, k.w, k.c, k.rate, k.depth);
+    const graph::Graph g = graph::build_graph(c);
+    const data::Dataset data = synthetic(c, 60, 6);
+    auto e = export_and_verify(random_model(g, rng, 0.3), data, {"host"}, 6, 4, 7);
+    std::printf("%s", format_report(e->report).c_str());
+    const LoweredModel& L = e->p.lowered;
+    ASSERT_EQ(L.model_input, g.model_input);
+    ASSERT_GT(L.model_input, 0);
+    EXPECT_EQ(L.acquire_pool, k.rate > 0 ? k.rate : 1);
+    EXPECT_EQ(L.acquire_depth_max, k.depth);
+    EXPECT_EQ(L.input_ram_bytes(), 0);
+    for (int t = 0; t < L.model_input; ++t) EXPECT_EQ(L.plan.offset[static_cast<size_t>(t)], -1) << "tensor " << t;
+    EXPECT_GE(L.plan.offset[static_cast<size_t>(L.model_input)], 0);
+    ASSERT_EQ(e->report.targets.size(), 1u);
+    EXPECT_TRUE(e->report.ok()) << format_report(e->report);
+    EXPECT_EQ(e->report.targets[0].mismatches, 0) << e->report.targets[0].first_mismatch;
+    EXPECT_EQ(e->report.targets[0].images, 10);
+    EXPECT_TRUE(e->report.input_fused);
+    EXPECT_EQ(e->report.input_bytes, 0);
+    EXPECT_EQ(e->report.raw_input_bytes, static_cast<int64_t>(k.h) * k.w * k.c);
+    // No kernel runs over the raw image: the pooling is in the acquisition loop only.
+    const std::string src = test::slurp(e->dir / "net.c");
+    EXPECT_EQ(src.find("sprt_max_pool(input"), std::string::npos);
+    EXPECT_EQ(src.find("sprt_channel_max(input"), std::string::npos);
+    EXPECT_NE(src.find("int net_predict_rows(net_row_fn read_row, void *ctx, int8_t *scores)"), std::string::npos);
+    const std::string hdr = test::slurp(e->dir / "net.h");
+    EXPECT_NE(hdr.find("#define NET_INPUT_IN_RAM_BYTES 0"), std::string::npos);
+  }
+}
+
+// A 28x28 image downsampled 4x4 into a 7x7 one: the arena holds the downsampled image and the layers after it,
+// far below the 784-byte raw image, which the unfused lowering (model input 0) has to keep in RAM.
+TEST(Export, ArenaHoldsNoRawInput) {
+  PhiloxStream rng(431);
+  const space::Config c = downsampling_config(28, 28, 1, 4, false, 2);
+  const data::Dataset data = synthetic(c, 40, 4);
+  const PreparedModel p = prepare_model(random_model(graph::build_graph(c), rng, 0.3), data, 16, 0);
+  const LoweredModel& L = p.lowered;
+  ASSERT_TRUE(L.fused_input());
+  EXPECT_EQ(L.raw_input_bytes(), 784);
+  EXPECT_EQ(L.input_ram_bytes(), 0);
+  // 7x7x1 input + 5x5x2 conv output live at once, then the FC.
+  EXPECT_EQ(L.plan.arena_bytes, 49 + 50);
+  EXPECT_LT(L.plan.arena_bytes + L.input_ram_bytes(), L.raw_input_bytes());
+  EXPECT_LE(L.plan.arena_bytes, p.facts.paper.wm6_bytes);
+  // The same model lowered with the raw image as a tensor: 784 B of input in RAM and the 28x28 and 7x7 tensors.
+  const LoweredModel raw = lower(p.q, 2000, 0);
+  EXPECT_FALSE(raw.fused_input());
+  EXPECT_EQ(raw.input_ram_bytes(), 784);
+  EXPECT_GT(raw.plan.arena_bytes + raw.input_ram_bytes(), L.raw_input_bytes());
+  std::printf("28x28, 4x4 input pool: fused arena %lld + input in RAM %lld; unfused arena %lld + input %lld; WM6 %lld\n",
+              static_cast<long long>(L.plan.arena_bytes), static_cast<long long>(L.input_ram_bytes()),
+              static_cast<long long>(raw.plan.arena_bytes), static_cast<long long>(raw.input_ram_bytes()),
+              static_cast<long long>(p.facts.paper.wm6_bytes));
+  // The RAM check before the build counts only what is in RAM: it fits the ATmega328P's 2 KB with room to spare.
+  EXPECT_NO_THROW(check_fits(L, find_target("avr")));
+  // A model input that is not a downsampling chain is refused.
+  EXPECT_THROW(lower(p.q, 2000, 3), Error);
+}
+
+// The 28x28 model on the emulated targets: bit-exact with the host, the raw test images read from flash
+// (PROGMEM rows through predict_rows on AVR), measured RAM within WM eq. 6 + runtime overhead, static RAM = arena.
+TEST(Export, DownsampledInputOnTargetsWithinWorkingMemory) {
+  PhiloxStream rng(433);
+  const space::Config c = downsampling_config(28, 28, 1, 2, false, 2);
+  const data::Dataset data = synthetic(c, 40, 4);
+  auto e = export_and_verify(random_model(graph::build_graph(c), rng, 0.3), data, {"host", "cortex-m0", "cortex-m3", "avr"},
+                             4, 2, 11);
+  expect_report_sound(*e, kRequired);
+  for (const auto& t : e->report.targets) {
+    if (t.target == "host" || !t.ran) continue;
+    EXPECT_EQ(t.input_ram_bytes, 0) << t.target;
+    EXPECT_LE(t.static_ram_bytes, e->p.lowered.plan.arena_bytes + 8) << t.target << ": no raw input in RAM";
+    EXPECT_LT(t.total_ram_bytes - t.stack_bytes, e->p.lowered.raw_input_bytes()) << t.target;
+    if (t.target == "avr") {
+      EXPECT_LE(t.total_ram_bytes, 2048);
+    }
+  }
+}
+
+// An AVR model whose arena and I/O pass the RAM check but leave too little for the stack: the run reports a
+// stack overflow with the RAM figures (the harness's guard below the statics), not a time-out.
+TEST(Export, AvrStackOverflowIsReportedAsSuch) {
+  if (!target_available(find_target("avr"))) GTEST_SKIP() << "avr-gcc / simavr not installed";
+  PhiloxStream rng(435);
+  space::Config c = base_config(20, 20, 1, 3);
+  c.blocks = {{{layer(space::LayerType::Conv2D, 3, 4)}}};  // 20x20x4 = 1600 B arena + 400 B input in RAM
+  c.total_fc_layer_weights = 60;
+  const data::Dataset data = synthetic(c, 40, 4);
+  auto m = random_model(graph::build_graph(c), rng, 0.3);
+  auto e = std::make_unique<Exported>();
+  e->p = prepare_model(m, data, 16, 3);
+  ASSERT_NO_THROW(check_fits(e->p.lowered, find_target("avr")));
+  std::vector<int8_t> images;
+  std::vector<int> labels;
+  quantized_test_images(e->p.q, data, 2, images, labels);
+  for (size_t i = 0; i < labels.size(); ++i) e->expected.push_back(nn::run_int8(e->p.q, images.data() + i * 400));
+  write_sources(e->p, "net", e->dir.path(), images, labels);
+  VerifyOptions o;
+  o.targets = {"host", "avr"};
+  o.timeout_seconds = 120;
+  const auto t0 = std::chrono::steady_clock::now();
+  e->report = verify(e->p, "net", e->dir.path(), e->dir / "build", e->expected, o);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string text = format_report(e->report);
+  std::printf("%s", text.c_str());
+  ASSERT_EQ(e->report.targets.size(), 2u);
+  const TargetReport& avr = e->report.targets[1];
+  EXPECT_FALSE(avr.ok());
+  EXPECT_NE(avr.fit_error.find("stack overflow"), std::string::npos) << avr.fit_error << avr.run_error;
+  EXPECT_NE(avr.fit_error.find("2048"), std::string::npos) << avr.fit_error;
+  EXPECT_TRUE(avr.run_error.empty()) << avr.run_error;
+  EXPECT_LT(seconds, 100) << "reported by the harness, not by the time limit";
+  EXPECT_NE(text.find("RUN FAILED: stack overflow"), std::string::npos) << text;
+}
+
+// The RAM-vs-WM check fails when anything but the arena (rounded to alignment) is static RAM, e.g. a copy of the
+// raw input, and passes at exactly WM eq. 6 + stack + liveness excess + alignment.
+TEST(Export, RamCheckAgainstWorkingMemoryCanFail) {
+  PhiloxStream rng(437);
+  const space::Config c = downsampling_config(28, 28, 1, 2, false, 2);
+  const data::Dataset data = synthetic(c, 40, 4);
+  const PreparedModel p = prepare_model(random_model(graph::build_graph(c), rng, 0.3), data, 16, 0);
+  const LoweredModel& L = p.lowered;
+  const int64_t wm6 = p.facts.paper.wm6_bytes;
+  TargetReport r;
+  r.stack_bytes = 200;
+  r.static_ram_bytes = L.plan.arena_bytes + 4;
+  r.total_ram_bytes = r.static_ram_bytes + r.stack_bytes + L.output_bytes();
+  check_ram_against_wm(r, L, wm6);
+  EXPECT_TRUE(r.wm_error.empty()) << r.wm_error;
+  EXPECT_EQ(r.wm_bound_bytes, r.total_ram_bytes);
+  r.static_ram_bytes = L.plan.arena_bytes + L.raw_input_bytes();  // the raw image copied to RAM
+  r.total_ram_bytes = r.static_ram_bytes + r.stack_bytes + L.output_bytes();
+  check_ram_against_wm(r, L, wm6);
+  EXPECT_NE(r.wm_error.find("exceeds WM eq.6 " + std::to_string(wm6)), std::string::npos) << r.wm_error;
+  EXPECT_FALSE(r.ok());
+}
+
+// A run that hangs (an endless loop edited into the harness after the second image) is reported as hung with the
+// images it printed and the RAM figures, without throwing.
+TEST(Export, AvrHangIsReportedWithWhatItPrinted) {
+  if (!target_available(find_target("avr"))) GTEST_SKIP() << "avr-gcc / simavr not installed";
+  PhiloxStream rng(439);
+  const space::Config c = tiny_config();
+  const data::Dataset data = synthetic(c, 40, 4);
+  const PreparedModel p = prepare_model(random_model(graph::build_graph(c), rng, 0.3), data, 16, 0);
+  std::vector<int8_t> images;
+  std::vector<int> labels;
+  quantized_test_images(p.q, data, 3, images, labels);
+  test::TempDir d;
+  write_sources(p, "net", d.path(), images, labels);
+  std::string src = test::slurp(d / "net_test.c");
+  const std::string at = "    correct += pred == label;\n";
+  const auto pos = src.find(at);
+  ASSERT_NE(pos, std::string::npos);
+  src.insert(pos, "#ifdef __AVR__\n    if (i == 2) for (;;) {}\n#endif\n");  // the host run stays sound
+  test::write_text(d / "net_test.c", src);
+  std::vector<std::vector<int8_t>> expected;
+  for (size_t i = 0; i < labels.size(); ++i) expected.push_back(nn::run_int8(p.q, images.data() + i * 64));
+  VerifyOptions o;
+  o.targets = {"host", "avr"};
+  o.timeout_seconds = 5;
+  const VerifyReport rep = verify(p, "net", d.path(), d / "build", expected, o);
+  const std::string text = format_report(rep);
+  std::printf("%s", text.c_str());
+  ASSERT_EQ(rep.targets.size(), 2u);
+  EXPECT_TRUE(rep.targets[0].ok());
+  const TargetReport& avr = rep.targets[1];
+  EXPECT_FALSE(avr.ok());
+  EXPECT_NE(avr.run_error.find("avr run hung"), std::string::npos) << avr.run_error;
+  EXPECT_NE(avr.run_error.find("printed 2 of 3 images"), std::string::npos) << avr.run_error;
+  EXPECT_NE(avr.run_error.find("2048"), std::string::npos) << avr.run_error;
+  EXPECT_TRUE(avr.fit_error.empty()) << avr.fit_error;
+  EXPECT_NE(text.find("RUN FAILED: avr run hung"), std::string::npos) << text;
+  EXPECT_FALSE(rep.ok());
 }

@@ -24,7 +24,7 @@ const std::filesystem::path& trained_run() {
   static TempDir tmp;
   static std::filesystem::path out;
   if (out.empty()) {
-    sparse::space::Config c = sparse::test::small_config(4, {4, 6}, 1000);
+    sparse::space::Config c = sparse::test::small_config(4, {4, 6}, 2000);  // hidden FC >= the classes
     const std::string cfg = (tmp / "cfg.json").string();
     sparse::write_file_atomic(cfg, sparse::space::to_json(c).dump(2));
     out = tmp / "run";

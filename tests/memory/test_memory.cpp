@@ -168,3 +168,42 @@ TEST(Memory, DotIsAnnotatedBeforeAndAfter) {
   EXPECT_NE(dot.find("block1.layer1.conv\\nConv2D 5x5 +ReLU\\n24x24x20\\nMS [520, 208]"), std::string::npos) << dot;
   EXPECT_NE(dot.find("n1 -> n2;"), std::string::npos);
 }
+
+// Input downsampling is part of the input (REFERENCE.md §1), input 28x28x3, depth max, 2x2 pool, one conv 3x3 same
+// of 2 filters, no FC layer:
+//  input.depth_max x=2352 y=784                 WM6=3136   (raw only)
+//  input.pool      x=784  y=196                 WM6=980    (raw only)
+//  conv            x=196  w=9·1·2+2=20 y=392    WM5=216  WM6=588  <- max WM6 when downsampled
+//  block1.pool     x=392  y=7·7·2=98            WM5=392  WM6=490
+//  fc.output       x=98   w=98·10+10=990 y=10   WM5=1088 WM6=108  <- max WM5 either way
+TEST(Memory, DownsampledInputIsNotALayer) {
+  Config c;
+  c.input_channels = 3;
+  c.downsample_input_in_depth = true;
+  c.downsample_input = true;
+  c.input_downsampling_rate = 2;
+  c.blocks = {{{conv(3, 2, Padding::same)}}};
+  c.num_fc_layers = 0;
+  const Graph g = build_graph(c);
+  EXPECT_EQ(g.nodes[static_cast<size_t>(g.model_input)].name, "input.pool");
+  const MemoryReport down = memory_report(g, dense_state(g));
+  EXPECT_EQ(down.wm6_bytes, 588);
+  EXPECT_EQ(g.nodes[static_cast<size_t>(down.wm6_node)].name, "block1.layer1.conv");
+  EXPECT_EQ(down.wm5_bytes, 1088);
+  EXPECT_FALSE(at(g, down, "input.depth_max").layer);
+  EXPECT_FALSE(at(g, down, "input.pool").layer);
+  EXPECT_TRUE(at(g, down, "block1.layer1.conv").layer);
+  const MemoryReport raw = memory_report(g, dense_state(g), 8, 8, WmInput::raw);
+  EXPECT_EQ(raw.wm6_bytes, 3136);
+  EXPECT_EQ(g.nodes[static_cast<size_t>(raw.wm6_node)].name, "input.depth_max");
+  EXPECT_EQ(raw.wm5_bytes, 2352);  // the depth max's input, the raw 28x28x3 image
+  EXPECT_EQ(raw.ms_bytes, down.ms_bytes);
+  // Without input downsampling both counts agree: the raw image is the first layer's input.
+  c.downsample_input_in_depth = c.downsample_input = false;
+  c.input_channels = 1;
+  const Graph g1 = build_graph(c);
+  EXPECT_EQ(g1.model_input, 0);
+  EXPECT_EQ(memory_report(g1, dense_state(g1)).wm6_bytes, memory_report(g1, dense_state(g1), 8, 8, WmInput::raw).wm6_bytes);
+  EXPECT_EQ(parse_wm_input("raw"), WmInput::raw);
+  EXPECT_THROW(parse_wm_input("flat"), sparse::Error);
+}

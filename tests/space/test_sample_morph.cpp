@@ -29,6 +29,40 @@ void expect_buildable(const Config& c, const std::string& context) {
   for (const auto& n : g.nodes) ASSERT_TRUE(n.out.h >= 1 && n.out.w >= 1 && n.out.c >= 1) << n.name << " " << context;
 }
 
+// Whether `path` is a variable that has no effect in `c` (canonical.hpp resets those to the space's default, so a
+// morph that makes a variable inert also moves it to its default): restated here from the rules, not from the code.
+bool inert_in(const Config& c, const std::string& path) {
+  const bool has[3] = {c.num_fc_layers >= 1, c.left_branch, c.right_branch};
+  const int hidden = int(has[0]) + int(has[1]) + int(has[2]);
+  const bool sum_flatten = !has[0] && c.has_merge() && c.merge_type == MergeType::Sum;
+  bool pairs = false;
+  for (const auto& b : c.blocks) pairs = pairs || b.layers.size() >= 2;
+  if (path == "input-downsampling-rate") return !c.downsample_input;
+  if (path == "residual-connections") return !pairs;
+  if (path == "total-fc-layer-weights") return hidden == 0 || sum_flatten;
+  if (path == "weight-fraction-main-branch") return !has[0] || hidden == 1;
+  if (path == "weight-fraction-left-branch") return !has[1] || hidden == 1 || sum_flatten;
+  if (path == "weight-fraction-right-branch") return !has[2] || hidden == 1 || sum_flatten;
+  if (path == "merge-type") return !c.has_merge();
+  for (int f = 0; f < 4; ++f)
+    if (path == std::string("pruning-threshold-fc.") + kFcNames[f]) return !c.has_fc(static_cast<FcLayer>(f));
+  std::smatch m;
+  static const std::regex ds(R"(blocks\[(\d+)\]\.layers\[(\d+)\]\.downsample)");
+  if (std::regex_match(path, m, ds)) {
+    const auto& l = c.blocks[std::stoul(m[1])].layers[std::stoul(m[2])];
+    return l.layer_type != LayerType::DownsampledConv2D;
+  }
+  return false;
+}
+
+// The fields a morph changed, less those that are inert in its result (canonicalized to their defaults).
+std::vector<std::string> active_diff(const Config& a, const Config& b) {
+  std::vector<std::string> d;
+  for (const auto& p : config_diff(a, b))
+    if (!inert_in(b, p)) d.push_back(p);
+  return d;
+}
+
 bool all_match(const std::vector<std::string>& diff, const std::regex& re) {
   for (const auto& d : diff)
     if (!std::regex_match(d, re)) return false;
@@ -219,7 +253,7 @@ TEST_P(MorphStage, TenThousandChainedMorphsFollowTable6) {
     const MorphResult r = morph(c, default_space(), rng, allowed, 1);
     ASSERT_EQ(r.applied.size(), 1u);
     ASSERT_NE(std::find(allowed.begin(), allowed.end(), r.applied[0]), allowed.end());
-    expect_table6(r.applied[0], c, r.config, config_diff(c, r.config));
+    expect_table6(r.applied[0], c, r.config, active_diff(c, r.config));
     expect_buildable(r.config, "stage " + std::to_string(stage) + " morph " + std::to_string(i));
     if (testing::Test::HasFatalFailure()) return;
     ++used[r.applied[0]];

@@ -2,6 +2,7 @@
  * sleep with interrupts off (simavr stops there), and stack painting for the high-water mark. */
 #include <avr/interrupt.h>
 #include <avr/io.h>
+#include <avr/pgmspace.h>
 #include <avr/sleep.h>
 #include <stdint.h>
 
@@ -36,10 +37,15 @@ void semihost_write0(const char* text) {
   while (*text) put(*text++);
 }
 
+void semihost_write0_P(const char* text) {
+  char c;
+  while ((c = (char)pgm_read_byte(text++)) != 0) put(c);
+}
+
 void semihost_exit(int code) {
-  semihost_write0("\nsparse-exit=");
+  semihost_write0_P(PSTR("\nsparse-exit="));
   semihost_write_i32(code);
-  semihost_write0("\n");
+  semihost_write0_P(PSTR("\n"));
   for (;;) {
     cli();
     sleep_cpu();

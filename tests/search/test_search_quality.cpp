@@ -1,0 +1,171 @@
+// The search-quality rules: the accuracy floor (--min-acc) as a hard constraint, working memory on the downsampled
+// or raw input (--wm-input), the median early-stopping rule (--early-stop) in isolation and through a real search
+// that stops and resumes; stored settings of older stores; bad values of each new flag named in the error.
+#include <gtest/gtest.h>
+
+#include "host/search/early_stop.hpp"
+#include "host/search/front.hpp"
+#include "host/search/search.hpp"
+#include "host/store/sqlite_store.hpp"
+#include "tests/common/run_cli.hpp"
+#include "tests/search/search_fixtures.hpp"
+
+using namespace sparse;
+using namespace sparse::search;
+using sparse::test::run_cli;
+using sparse::test::TempDir;
+
+namespace {
+
+store::TrialRecord with_curve(int64_t id, std::vector<double> curve, bool morph) {
+  store::TrialRecord t;
+  t.id = id;
+  t.state = store::TrialState::Done;
+  if (morph) t.reference_id = 1;
+  t.metrics = {{"val_curve", curve}};
+  return t;
+}
+
+std::string quick(const TempDir& d, const std::string& store, const std::string& extra) {
+  return "search --store " + store + " " + test::search_data() + " --space " + test::write_small_space(d) +
+         " --devices cpu --threads 1 --objectives acc,ms,wm5 " + extra;
+}
+
+}  // namespace
+
+TEST(SearchQuality, AccuracyFloorIsAHardConstraint) {
+  SearchSettings s;
+  s.objectives = "acc,ms,wm5";
+  s.max_ms_bytes = 2048;
+  s.min_acc = 0.6;
+  store::TrialRecord t;
+  t.state = store::TrialState::Done;
+  t.ms_bytes = 100;
+  t.wm5_bytes = t.wm6_bytes = 100;
+  t.val_acc = 0.59;
+  EXPECT_FALSE(feasible(t, s));
+  t.val_acc = 0.61;
+  EXPECT_TRUE(feasible(t, s));
+  t.ms_bytes = 4096;
+  EXPECT_FALSE(feasible(t, s)) << "the floor adds to the budgets, it does not replace them";
+  const auto b = gp_budgets(s);
+  EXPECT_NEAR(b[0], 0.4, 1e-12);  // f1 = 1 - accuracy <= 1 - floor
+  s.min_acc.reset();
+  EXPECT_TRUE(std::isinf(gp_budgets(s)[0]));
+}
+
+TEST(SearchQuality, NewSettingsRoundTripAndOldStoresKeepTheirMeaning) {
+  SearchSettings s;
+  s.data.name = "synthetic";
+  s.min_acc = 0.75;
+  s.wm_input = memory::WmInput::raw;
+  s.early_stop = "median";
+  s.early_stop_peers = 7;
+  s.log_variance_lr_scale = 10;
+  s.space = {{"variables", nlohmann::json::object()}};
+  const SearchSettings back = settings_from_json(to_json(s), "test");
+  EXPECT_EQ(back.min_acc, std::optional<double>(0.75));
+  EXPECT_EQ(back.wm_input, memory::WmInput::raw);
+  EXPECT_EQ(back.early_stop, "median");
+  EXPECT_EQ(back.early_stop_peers, 7);
+  EXPECT_EQ(back.log_variance_lr_scale, 10);
+  // A version-1 store: no floor, raw working memory (what it was searched with), no early stopping.
+  SearchSettings plain;
+  plain.data = s.data;
+  plain.space = s.space;
+  nlohmann::json v1 = to_json(plain);
+  v1["version"] = 1;
+  v1.erase("wm_input");
+  v1["budgets"].erase("min_acc");
+  v1["train"].erase("early_stop");
+  v1["train"].erase("early_stop_peers");
+  v1["train"].erase("log_variance_lr_scale");
+  const SearchSettings old = settings_from_json(v1, "old");
+  EXPECT_FALSE(old.min_acc.has_value());
+  EXPECT_EQ(old.wm_input, memory::WmInput::raw);
+  EXPECT_EQ(old.early_stop, "off");
+  EXPECT_EQ(old.log_variance_lr_scale, 1);
+  // A new search defaults to the paper's count.
+  EXPECT_EQ(SearchSettings{}.wm_input, memory::WmInput::downsampled);
+}
+
+TEST(SearchQuality, MedianStopComparesPeersOfTheSameKindAtTheSameEpoch) {
+  const std::vector<store::TrialRecord> trials = {
+      with_curve(1, {0.5, 0.6, 0.7}, false), with_curve(2, {0.6, 0.7}, false), with_curve(3, {0.7, 0.8, 0.9}, false),
+      with_curve(4, {0.1, 0.1, 0.1}, true),  // a morph: not a peer of random configs
+  };
+  const MedianStop rnd(trials, false, 3);
+  EXPECT_EQ(rnd.peers_at(1), 3);
+  EXPECT_EQ(rnd.peers_at(3), 2);
+  ASSERT_TRUE(rnd.median_at(1).has_value());
+  EXPECT_DOUBLE_EQ(*rnd.median_at(1), 0.6);
+  EXPECT_TRUE(rnd.should_stop(1, 0.55));
+  EXPECT_FALSE(rnd.should_stop(1, 0.6));
+  EXPECT_FALSE(rnd.median_at(3).has_value()) << "only 2 peers reached epoch 3";
+  EXPECT_FALSE(rnd.should_stop(3, 0.0));
+  const MedianStop two(trials, false, 2);
+  EXPECT_DOUBLE_EQ(*two.median_at(3), 0.8);  // even count: mean of the middle two
+  const MedianStop morphs(trials, true, 1);
+  EXPECT_DOUBLE_EQ(*morphs.median_at(2), 0.1);
+  EXPECT_FALSE(morphs.should_stop(2, 0.2));
+}
+
+TEST(SearchQuality, EarlyStoppedTrialsAreRecordedAndTheRuleResumes) {
+  TempDir d;
+  const std::string path = (d / "s.db").string();
+  // The first session's time budget ends it after its first trials; the resume runs the rest under the same rule.
+  const auto first = run_cli(quick(d, path,
+                                   "--cpu-workers 1 --initial 10 --stage-trials 2,0,0 --epochs 4 --morph-epochs 2 "
+                                   "--early-stop median --early-stop-peers 2 --min-acc 0.3 --time 1s --seed 3"));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto second = run_cli("search --resume " + path + " --cpu-workers 1 --threads 1 --time 10m");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  store::SqliteStore st(path, false);
+  const int64_t id = sole_search(st, path);
+  const SearchSettings s = settings_from_record(st.get_search(id), path);
+  EXPECT_EQ(s.early_stop, "median");
+  EXPECT_EQ(s.min_acc, std::optional<double>(0.3));
+  EXPECT_EQ(s.wm_input, memory::WmInput::downsampled);
+  const auto trials = st.list_trials(id);
+  ASSERT_EQ(trials.size(), 12u);
+  int stopped = 0;
+  for (const auto& t : trials) {
+    ASSERT_EQ(t.state, store::TrialState::Done) << t.id << ": " << t.error;
+    const auto& curve = t.metrics["val_curve"];
+    ASSERT_EQ(static_cast<int>(curve.size()), t.epochs) << t.id;
+    if (!t.metrics.contains("early_stop")) {
+      EXPECT_EQ(t.metrics["stopped_at_epoch"], 0) << t.id;
+      continue;
+    }
+    ++stopped;
+    const auto& e = t.metrics["early_stop"];
+    const int epoch = e["epoch"].get<int>();
+    EXPECT_EQ(t.metrics["stopped_at_epoch"], epoch);
+    EXPECT_EQ(t.epochs, epoch) << "a stopped trial ends after the epoch the rule fired";
+    EXPECT_LT(e["val_acc"].get<double>(), e["median"].get<double>());
+    EXPECT_GE(e["peers"].get<int>(), 2);
+    EXPECT_DOUBLE_EQ(curve[static_cast<size_t>(epoch - 1)].get<double>(), e["val_acc"].get<double>());
+    EXPECT_TRUE(st.get_phi(t.id).has_value()) << "a stopped trial keeps its φ (morphs may inherit it)";
+  }
+  EXPECT_GT(stopped, 0) << "with 10 random configs on one worker some fall below the running median";
+  EXPECT_LT(stopped, 12);
+}
+
+TEST(SearchQuality, BadValuesOfTheNewFlagsAreRefusedNamingThem) {
+  TempDir d;
+  const std::string p = (d / "s.db").string();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--min-acc 1.5", "--min-acc 1.5"},
+      {"--min-acc -0.1", "--min-acc -0.1"},
+      {"--wm-input flat", "--wm-input 'flat'"},
+      {"--early-stop always", "--early-stop 'always'"},
+      {"--early-stop median --early-stop-peers 0", "--early-stop-peers 0"},
+      {"--log-variance-lr-scale 0", "--log-variance-lr-scale 0"},
+  };
+  for (const auto& [flags, needle] : cases) {
+    const auto r = run_cli(quick(d, p, "--trials 2 --epochs 1 " + flags));
+    EXPECT_EQ(r.exit_code, 1) << flags << "\n" << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << flags << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(p));
+}
