@@ -42,6 +42,7 @@ struct SearchFlags {
   long long train_limit = 0, val_limit = 0;
   bool no_int8 = false;
   int candidates = 300, max_morphs = 3;
+  double prescreen = 0;
   long long seed = 0;
   search::DeviceRequest devices;
   double heartbeat = 10;
@@ -82,6 +83,7 @@ const std::vector<std::pair<std::string, std::string>> kFlagKeys = {
     {"--no-int8", "/train/int8"},
     {"--candidates", "/proposals/candidates"},
     {"--max-morphs", "/proposals/max_morphs"},
+    {"--prescreen", "/proposals/prescreen"},
     {"--space", "/space"},
     {"--seed", "/seed"}};
 
@@ -167,6 +169,7 @@ search::SearchSettings settings_from_flags(CLI::App* cmd, const SearchFlags& f, 
   s.int8 = !f.no_int8;
   s.candidates = f.candidates;
   s.max_morphs = f.max_morphs;
+  s.prescreen = f.prescreen;
   s.seed = static_cast<uint64_t>(f.seed);
   s.space = read_json_file(f.space.empty() ? space::default_space_path() : std::filesystem::path(f.space));
   return s;
@@ -302,6 +305,9 @@ void add_search_command(CLI::App& app) {
   cmd->add_flag("--no-int8", f.no_int8, "Skip the int8 test accuracy of each trial");
   cmd->add_option("--candidates", f.candidates, "Candidate morphs per model-based proposal")->capture_default_str();
   cmd->add_option("--max-morphs", f.max_morphs, "At most this many morphs per candidate")->capture_default_str();
+  cmd->add_option("--prescreen", f.prescreen,
+                  "Do not propose configs whose dense MS or WM exceeds this factor of the budgets (0: off)")
+      ->capture_default_str();
   cmd->add_option("--space", f.space, "Search-space JSON (default: host/space/default_space.json)");
   cmd->add_option("--seed", f.seed, "Search seed (proposals; trial seeds derive from it and the trial id)")
       ->check(CLI::NonNegativeNumber)

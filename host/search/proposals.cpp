@@ -5,6 +5,8 @@
 #include <set>
 
 #include "host/core/error.hpp"
+#include "host/graph/graph.hpp"
+#include "host/memory/memory.hpp"
 #include "host/search/front.hpp"
 #include "host/space/encode.hpp"
 #include "host/space/canonical.hpp"
@@ -31,6 +33,20 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Prescreen (SearchSettings::prescreen): the dense, unpruned network's MS or WM over `prescreen` times its budget
+// is hopeless for pruning to rescue; such configs are neither drawn nor offered as candidates. "" when it passes.
+std::string prescreen_failure(const space::Config& c, const SearchSettings& s, const Objectives& o) {
+  if (s.prescreen <= 0) return "";
+  const graph::Graph g = graph::build_graph(c);
+  const memory::MemoryReport m = memory::memory_report(g, memory::dense_state(g), 8, 8, s.wm_input);
+  if (s.max_ms_bytes && double(m.ms_bytes) > s.prescreen * double(*s.max_ms_bytes))
+    return "dense MS " + std::to_string(m.ms_bytes) + " B";
+  const int64_t wm = o.wm == "wm6" ? m.wm6_bytes : m.wm5_bytes;
+  if (s.max_wm_bytes && !o.wm.empty() && double(wm) > s.prescreen * double(*s.max_wm_bytes))
+    return "dense " + o.wm + " " + std::to_string(wm) + " B";
+  return "";
+}
+
 }  // namespace
 
 StageProposer::StageProposer(SearchSettings settings, space::Space space, int64_t search_id,
@@ -53,15 +69,23 @@ store::TrialRecord StageProposer::random_trial(int stage, const std::string& rea
   // a trial the store already has.
   constexpr int kRedraws = 64;
   space::Config c = space::sample_config(space_, rng);
-  int redraws = 0;
-  while (seen_.count(space::canonical_key(c, space_)) && redraws < kRedraws) {
+  int redraws = 0, prescreened = 0;
+  while (redraws < kRedraws) {
+    if (seen_.count(space::canonical_key(c, space_))) {
+      ++redraws;
+    } else if (!prescreen_failure(c, s_, objectives_).empty()) {
+      ++prescreened;
+      ++redraws;
+    } else {
+      break;
+    }
     c = space::sample_config(space_, rng);
-    ++redraws;
   }
   t.config = space::to_json(c);
   t.morphs = nlohmann::json::array();
   t.proposal = {{"kind", "random"}, {"reason", reason}, {"train_epochs", s_.epochs}};
   if (redraws > 0) t.proposal["redraws"] = redraws;
+  if (prescreened > 0) t.proposal["prescreened"] = prescreened;
   if (stage >= 1) t.proposal["rho"] = s_.rho[static_cast<size_t>(stage - 1)];
   return t;
 }
@@ -119,10 +143,15 @@ store::TrialRecord StageProposer::next(const std::vector<store::TrialRecord>& tr
   std::vector<space::MorphResult> cands;
   std::vector<int64_t> cand_ref;
   std::vector<gp::EncodedPoint> points;
+  int prescreened = 0;
   for (int k = 0; k < s_.candidates; ++k) {
     const store::TrialRecord* ref = references[rng.below(references.size())];
     try {
       space::MorphResult m = space::morph(space::config_from_json(ref->config), space_, rng, allowed, s_.max_morphs);
+      if (!prescreen_failure(m.config, s_, objectives_).empty()) {
+        ++prescreened;
+        continue;
+      }
       points.push_back(to_point(space::encode(m.config, space_)));
       cands.push_back(std::move(m));
       cand_ref.push_back(ref->id);
@@ -154,6 +183,7 @@ store::TrialRecord StageProposer::next(const std::vector<store::TrialRecord>& tr
                 {"sampled_objectives", p.sampled_objectives},  // (f1, log MS[, log WM]) as the GP models them
                 {"candidate", p.candidate},
                 {"candidates", cands.size()},
+                {"prescreened", prescreened},
                 {"references", references.size()},
                 {"completed", completed.size()},
                 {"pending", pending.size()},

@@ -124,6 +124,8 @@ void check_settings(const SearchSettings& s) {
                "--candidates " << s.candidates << " is out of range, expected 1 to 100000");
   SPARSE_CHECK(s.max_morphs >= 1 && s.max_morphs <= 20,
                "--max-morphs " << s.max_morphs << " is out of range, expected 1 to 20");
+  SPARSE_CHECK(s.prescreen == 0 || (s.prescreen >= 1 && s.prescreen <= 1e6),
+               "--prescreen " << s.prescreen << ": expected 0 (off) or a factor >= 1 of the budgets");
   SPARSE_CHECK(s.space.is_object(), "the search space is not a JSON object");
 }
 
@@ -166,7 +168,7 @@ nlohmann::json to_json(const SearchSettings& s) {
             {"val_limit", s.val_limit},
             {"calibration_images", s.calibration_images},
             {"int8", s.int8}}},
-          {"proposals", {{"candidates", s.candidates}, {"max_morphs", s.max_morphs}}},
+          {"proposals", {{"candidates", s.candidates}, {"max_morphs", s.max_morphs}, {"prescreen", s.prescreen}}},
           {"space", s.space},
           {"seed", s.seed},
           {"dataset_fingerprint", s.dataset_fingerprint}};
@@ -209,6 +211,8 @@ SearchSettings settings_from_json(const nlohmann::json& j, const std::string& or
   s.int8 = get<bool>(j, "/train/int8", origin);
   s.candidates = get<int>(j, "/proposals/candidates", origin);
   s.max_morphs = get<int>(j, "/proposals/max_morphs", origin);
+  if (j.contains(nlohmann::json::json_pointer("/proposals/prescreen")))
+    s.prescreen = get<double>(j, "/proposals/prescreen", origin);
   SPARSE_CHECK(j.contains("space"), origin << ": search settings lack '/space'");
   s.space = j["space"];
   s.seed = get<uint64_t>(j, "/seed", origin);

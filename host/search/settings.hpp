@@ -76,6 +76,9 @@ struct SearchSettings {
   bool int8 = true;
   // Proposals.
   int candidates = 300, max_morphs = 3;
+  // > 0: a config whose dense (unpruned) MS or WM exceeds prescreen × its budget is not proposed (random draws are
+  // drawn again, such morphs are not candidates): pruning does not remove that much within a trial. 0 = off.
+  double prescreen = 0;
   nlohmann::json space;  // the search-space JSON (host/space format); its input shape is the dataset's
   uint64_t seed = 0;
   // Sizes, shape, classes and normalization of the dataset the search was created on (checked on resume so that

@@ -3,7 +3,10 @@
 // that stops and resumes; stored settings of older stores; bad values of each new flag named in the error.
 #include <gtest/gtest.h>
 
+#include "host/graph/graph.hpp"
+#include "host/memory/memory.hpp"
 #include "host/search/early_stop.hpp"
+#include "host/space/config.hpp"
 #include "host/search/front.hpp"
 #include "host/search/search.hpp"
 #include "host/store/sqlite_store.hpp"
@@ -168,4 +171,30 @@ TEST(SearchQuality, BadValuesOfTheNewFlagsAreRefusedNamingThem) {
     EXPECT_NE(r.err.find(needle), std::string::npos) << flags << ": " << r.err;
   }
   EXPECT_FALSE(std::filesystem::exists(p));
+}
+
+TEST(SearchQuality, PrescreenKeepsHopelessConfigsOut) {
+  TempDir d;
+  const std::string path = (d / "s.db").string();
+  const auto r = run_cli(quick(d, path,
+                               "--cpu-workers 2 --initial 4 --stage-trials 4,0,0 --rho 1,1,1 --epochs 1 --morph-epochs 1 "
+                               "--max-ms 700 --max-wm 700 --prescreen 1 --seed 4"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  store::SqliteStore st(path, false);
+  const int64_t id = sole_search(st, path);
+  EXPECT_EQ(settings_from_record(st.get_search(id), path).prescreen, 1.0);
+  const auto trials = st.list_trials(id);
+  ASSERT_EQ(trials.size(), 8u);
+  int screened = 0;
+  for (const auto& t : trials) {
+    const auto g = graph::build_graph(space::config_from_json(t.config));
+    const auto m = memory::memory_report(g, memory::dense_state(g));
+    EXPECT_LE(m.ms_bytes, 700) << t.id;
+    EXPECT_LE(m.wm5_bytes, 700) << t.id;
+    screened += t.proposal.value("prescreened", 0);
+  }
+  EXPECT_GT(screened, 0) << "the small space has configs over 700 B that the prescreen must have turned away";
+  const auto bad = run_cli(quick(d, (d / "t.db").string(), "--trials 2 --epochs 1 --prescreen 0.5"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--prescreen 0.5"), std::string::npos) << bad.err;
 }
