@@ -252,44 +252,23 @@ def cgrid_arg(text):
     return sorted(set(vals))
 
 
-def nonneg_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 0:
-        raise argparse.ArgumentTypeError("'%s' is invalid, expected an integer >= 0 (bytes)" % text)
-    return v
+def checked(convert, ok, expected):
+    """An argparse type: convert(text), accepted when ok(value); otherwise 'TEXT' is invalid, expected EXPECTED."""
+    def parse(text):
+        try:
+            v = convert(text)
+        except ValueError:
+            v = None
+        if v is None or not ok(v):
+            raise argparse.ArgumentTypeError("'%s' is invalid, expected %s" % (text, expected))
+        return v
+    return parse
 
 
-def pos_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError("'%s' is invalid, expected an integer >= 1" % text)
-    return v
-
-
-def pos_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        v = 0.0
-    if not (v > 0 and v < float("inf")):
-        raise argparse.ArgumentTypeError("'%s' is invalid, expected a positive number" % text)
-    return v
-
-
-def seed_arg(text):
-    try:
-        v = int(text, 0)
-    except ValueError:
-        v = -1
-    if not 0 <= v < 2 ** 64:
-        raise argparse.ArgumentTypeError("'%s' is invalid, expected an integer in [0, 2^64)" % text)
-    return v
+nonneg_int = checked(int, lambda v: v >= 0, "an integer >= 0 (bytes)")
+pos_int = checked(int, lambda v: v >= 1, "an integer >= 1")
+pos_float = checked(float, lambda v: 0 < v < float("inf"), "a positive number")
+seed_arg = checked(lambda t: int(t, 0), lambda v: 0 <= v < 2 ** 64, "an integer in [0, 2^64)")
 
 
 def parse_args(argv):

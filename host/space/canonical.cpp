@@ -1,20 +1,9 @@
 // canonical(): inactive variables to the space's defaults (see canonical.hpp for what counts as inactive).
 #include "host/space/canonical.hpp"
 
-#include "host/core/error.hpp"
+#include "host/space/sample.hpp"
 
 namespace sparse::space {
-
-namespace {
-
-template <class E>
-E default_of(const VarSpec& v, std::initializer_list<E> values) {
-  for (E e : values)
-    if (v.default_level == to_string(e)) return e;
-  SPARSE_FAIL("space variable " << v.name << " has unknown default " << v.default_level);
-}
-
-}  // namespace
 
 Config canonical(const Config& in, const Space& s) {
   Config c = in;
@@ -35,7 +24,7 @@ Config canonical(const Config& in, const Space& s) {
   if (!has[0] || hidden == 1) c.weight_fraction_main_branch = s.weight_fraction_main_branch.default_value;
   if (!has[1] || hidden == 1 || sum_flatten) c.weight_fraction_left_branch = s.weight_fraction_left_branch.default_value;
   if (!has[2] || hidden == 1 || sum_flatten) c.weight_fraction_right_branch = s.weight_fraction_right_branch.default_value;
-  if (!c.has_merge()) c.merge_type = default_of(s.merge_type, {MergeType::Sum, MergeType::Concatenate});
+  if (!c.has_merge()) c.merge_type = default_merge_type(s);
   for (int f = 0; f < 4; ++f)
     if (!c.has_fc(static_cast<FcLayer>(f))) c.pruning_threshold_fc[f] = s.pruning_threshold_fc.default_value;
   return c;

@@ -38,6 +38,8 @@ constexpr std::array kMergeTypes{MergeType::Sum, MergeType::Concatenate};
 
 }  // namespace
 
+MergeType default_merge_type(const Space& s) { return default_enum(s.merge_type, kMergeTypes); }
+
 ConvLayer sample_conv_layer(const Space& s, PhiloxStream& rng) {
   ConvLayer l;
   l.layer_type = level_enum(s.layer_type, sample_level(s.layer_type, rng), kLayerTypes);

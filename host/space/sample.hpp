@@ -21,6 +21,8 @@ struct SampleStats {
 double sample_number(const VarSpec& s, PhiloxStream& rng);
 bool sample_bool(const VarSpec& s, PhiloxStream& rng);
 int sample_level(const VarSpec& s, PhiloxStream& rng);  // index into s.levels
+// The space's default merge-type (the value an inactive merge-type keeps).
+MergeType default_merge_type(const Space& space);
 
 // One conv layer drawn uniformly (used for new layers created by morphs too).
 ConvLayer sample_conv_layer(const Space& space, PhiloxStream& rng);
