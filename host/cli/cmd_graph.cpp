@@ -35,20 +35,25 @@ memory::PruningState read_pruning(const std::string& path, const graph::Graph& g
 
 void add_graph_commands(CLI::App& app) {
   static Output out;
-  static std::string config_path, dot_path, pruning_path;
+  static std::string config_path, dot_path, pruning_path, wm_input = "downsampled";
   static int bits = 8;
   CLI::App* cmd = app.add_subcommand("graph", "Build the network of a Config and print its layers and memory models");
   cmd->add_option("config", config_path, "Config JSON file")->required();
   cmd->add_option("--bits", bits, "Bit width of weights and activations (paper §4.2: 8)")->check(CLI::Range(1, 32));
   cmd->add_option("--dot", dot_path, "Write Graphviz DOT here (and an SVG beside it when `dot` is installed)");
   cmd->add_option("--pruning", pruning_path, "Structured pruning state JSON: {\"active_channels\": {node: count}}");
+  cmd->add_option("--wm-input", wm_input,
+                  "downsampled (input downsampling is part of the input, as the paper) or raw (the raw image counts)")
+      ->check(CLI::IsMember({"downsampled", "raw"}))
+      ->capture_default_str();
   out.add_flag(cmd);
   cmd->callback([] {
     const space::Config c = space::read_config(config_path);
     const graph::Graph g = graph::build_graph(c);
-    const memory::MemoryReport dense = memory::memory_report(g, memory::dense_state(g), bits, bits);
+    const memory::WmInput wi = memory::parse_wm_input(wm_input);
+    const memory::MemoryReport dense = memory::memory_report(g, memory::dense_state(g), bits, bits, wi);
     const memory::MemoryReport pruned =
-        pruning_path.empty() ? dense : memory::memory_report(g, read_pruning(pruning_path, g), bits, bits);
+        pruning_path.empty() ? dense : memory::memory_report(g, read_pruning(pruning_path, g), bits, bits, wi);
     std::string svg;
     if (!dot_path.empty()) {
       write_file_atomic(dot_path, memory::to_dot(g, dense, pruned));
@@ -72,7 +77,8 @@ void add_graph_commands(CLI::App& app) {
                           {"y", m.y},
                           {"ms_bytes", m.ms_bytes},
                           {"wm5_bytes", m.wm5_bytes},
-                          {"wm6_bytes", m.wm6_bytes}});
+                          {"wm6_bytes", m.wm6_bytes},
+                          {"counted_in_wm", m.layer}});
       }
       nlohmann::json j = {{"params", dense.params},   {"nonzero", pruned.nonzero},     {"ms_bytes", pruned.ms_bytes},
                           {"wm5_bytes", pruned.wm5_bytes}, {"wm6_bytes", pruned.wm6_bytes}, {"bits", bits},
@@ -90,13 +96,16 @@ void add_graph_commands(CLI::App& app) {
       const auto& n = g.nodes[i];
       const auto& m = pruned.nodes[i];
       const std::string shape = std::to_string(n.out.h) + "x" + std::to_string(n.out.w) + "x" + std::to_string(n.out.c);
+      // Nodes outside the WM maximum (the input; input downsampling when it is part of the input) show "-".
+      const std::string wm5 = m.layer ? std::to_string(m.wm5_bytes) : "-", wm6 = m.layer ? std::to_string(m.wm6_bytes) : "-";
       std::cout << std::left << std::setw(30) << n.name << std::setw(16) << graph::to_string(n.kind) << std::setw(14)
                 << shape << std::right << std::setw(10) << n.weights << std::setw(10) << m.ms_bytes << std::setw(10)
-                << m.wm5_bytes << std::setw(10) << m.wm6_bytes << "\n";
+                << wm5 << std::setw(10) << wm6 << "\n";
     }
     std::cout << "params " << dense.params << "   MS " << pruned.ms_bytes << " B   WM5 " << pruned.wm5_bytes << " B ("
               << g.nodes[static_cast<size_t>(pruned.wm5_node)].name << ")   WM6 " << pruned.wm6_bytes << " B ("
-              << g.nodes[static_cast<size_t>(pruned.wm6_node)].name << ")   at " << bits << " bits\n";
+              << g.nodes[static_cast<size_t>(pruned.wm6_node)].name << ")   at " << bits << " bits, WM on the "
+              << wm_input << " input\n";
     if (!dot_path.empty()) std::cout << "wrote " << dot_path << (svg.empty() ? " (no `dot` installed: no SVG)" : " and " + svg) << "\n";
   });
 }

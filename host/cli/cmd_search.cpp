@@ -33,7 +33,7 @@ extern "C" void on_interrupt(int) { g_interrupts.fetch_add(1); }
 
 struct SearchFlags {
   std::string store, resume, objectives = "acc,ms,wm5", max_ms, max_wm, time, stage_trials, rho, space;
-  std::string wm_input = "downsampled", early_stop = "off";
+  std::string wm_input = "downsampled", early_stop = "off", pruning = "on";
   int early_stop_peers = 5;
   double min_acc = 0;
   int trials = 0, initial = 0;
@@ -75,6 +75,7 @@ const std::vector<std::pair<std::string, std::string>> kFlagKeys = {
     {"--batch", "/train/batch_size"},
     {"--lr", "/train/lr"},
     {"--log-variance-lr-scale", "/train/log_variance_lr_scale"},
+    {"--pruning", "/train/pruning"},
     {"--early-stop", "/train/early_stop"},
     {"--early-stop-peers", "/train/early_stop_peers"},
     {"--train-limit", "/train/train_limit"},
@@ -161,6 +162,8 @@ search::SearchSettings settings_from_flags(CLI::App* cmd, const SearchFlags& f, 
   s.batch_size = f.batch;
   s.lr = f.lr;
   s.log_variance_lr_scale = f.log_variance_lr_scale;
+  SPARSE_CHECK(f.pruning == "on" || f.pruning == "off", "--pruning '" << f.pruning << "': expected on or off");
+  s.pruning = f.pruning == "on";
   s.early_stop = f.early_stop;
   s.early_stop_peers = f.early_stop_peers;
   s.train_limit = f.train_limit;
@@ -245,6 +248,7 @@ std::string plan_text(const search::SearchSettings& s) {
   if (s.max_wm_bytes) os << ", WM <= " << *s.max_wm_bytes << " B";
   if (s.min_acc) os << ", validation accuracy >= " << *s.min_acc;
   os << ", WM counts the " << (s.wm_input == memory::WmInput::raw ? "raw" : "downsampled") << " input";
+  if (!s.pruning) os << ", no pruning (dense trials)";
   return os.str();
 }
 
@@ -295,6 +299,10 @@ void add_search_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--log-variance-lr-scale", f.log_variance_lr_scale,
                   "Learning rate of the log-variances relative to --lr (BC/SpVD pruning speed)")
+      ->capture_default_str();
+  cmd->add_option("--pruning", f.pruning,
+                  "on (Bayesian pruning, SpVD or BC by --objectives) or off (dense trials, the paper's Figure 3a "
+                  "baseline: same epochs, deterministic training)")
       ->capture_default_str();
   cmd->add_option("--train-limit", f.train_limit, "Training images per epoch (0: the whole split)")
       ->capture_default_str();

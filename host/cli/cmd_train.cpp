@@ -19,7 +19,7 @@ namespace sparse::cli {
 void add_train_command(CLI::App& app) {
   static Output out;
   static DatasetFlags flags;
-  static std::string config_path, init_from, out_dir, device = "cpu", method = "spvd";
+  static std::string config_path, init_from, out_dir, device = "cpu", method = "spvd", pruning = "on";
   static int threads = 0;
   static long long seed = 0;
   static nn::TrainSettings st;
@@ -34,6 +34,8 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--method", method, "spvd (unstructured, Sparse Variational Dropout) or bc (structured, Bayesian "
                                       "Compression)");
+  cmd->add_option("--pruning", pruning, "on, or off: train the dense network deterministically for the same epochs")
+      ->check(CLI::IsMember({"on", "off"}));
   cmd->add_option("--batch", st.batch_size, "Minibatch size")->check(CLI::Range(1, 65536));
   cmd->add_option("--lr", st.lr, "Adam learning rate")->check(CLI::PositiveNumber);
   cmd->add_option("--log-variance-lr-scale", st.log_variance_lr_scale,
@@ -51,6 +53,7 @@ void add_train_command(CLI::App& app) {
     const space::Config config = space::read_config(config_path);
     space::validate(config, space::default_space());
     st.method = nn::method_from_string(method);
+    st.pruning = pruning == "on";
     st.seed = static_cast<uint64_t>(seed);
     st.train_limit = static_cast<size_t>(train_limit);
     std::optional<nn::Phi> reference;

@@ -77,6 +77,9 @@ class Network {
   // Learning rate of the log-variances (log σ², log σ_z²) relative to `lr`: Adam moves a parameter by about lr per
   // step, and a group's log α must travel from its initialization (−9) to the threshold τ within a trial.
   void set_log_variance_lr_scale(float scale) { log_variance_lr_scale_ = scale; }
+  // false: deterministic_model() and pruned_share() use τ = +∞, so nothing is pruned (the dense network of a
+  // search without pruning, the paper's Figure 3a); training is then deterministic (see TrainSettings::pruning).
+  void set_pruning(bool on) { pruning_ = on; }
   // Forward and loss only, no parameter update (gradient checks, throughput of the forward).
   void forward_loss(Mode mode, uint64_t step);
   void backward(Mode mode, float kl_scale, uint64_t step);
@@ -94,6 +97,8 @@ class Network {
 
  private:
   float log_variance_lr_scale_ = 1.0f;
+  bool pruning_ = true;
+  double threshold_of(size_t node) const;  // τ_l of the node, +∞ without pruning
   struct NodeState;
   void allocate();
   void init_params(uint64_t seed);

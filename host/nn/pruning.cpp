@@ -4,6 +4,7 @@
 // Bayesian Compression's pruned FC input neurons remove the conv channels they came from). Removing them
 // changes no output: a zero channel contributes nothing, an unread one is never used.
 #include <cmath>
+#include <limits>
 
 #include "host/core/error.hpp"
 #include "host/nn/network_state.hpp"
@@ -194,6 +195,10 @@ memory::PruningState pruning_state(const DeterministicModel& m) {
 
 void remove_dead_weights(DeterministicModel& m) { walk(m); }
 
+double Network::threshold_of(size_t node) const {
+  return pruning_ ? graph_.nodes[node].pruning_threshold : std::numeric_limits<double>::infinity();
+}
+
 DeterministicModel Network::deterministic_model() {
   DeterministicModel m;
   m.graph = graph_;
@@ -204,7 +209,7 @@ DeterministicModel Network::deterministic_model() {
     auto& s = nodes_[i];
     auto& th = params_[static_cast<size_t>(s.theta)];
     auto& bi = params_[static_cast<size_t>(s.bias)];
-    const float tau = static_cast<float>(g.pruning_threshold);
+    const float tau = static_cast<float>(threshold_of(i));
     const int cout = g.out.c;
     std::vector<float> group_la;
     if (method_ == Method::spvd) {
@@ -250,7 +255,7 @@ double Network::pruned_share() {
     const size_t i = static_cast<size_t>(wi);
     auto& s = nodes_[i];
     auto& th = params_[static_cast<size_t>(s.theta)];
-    const double tau = graph_.nodes[i].pruning_threshold;
+    const double tau = threshold_of(i);
     total += th.count();
     if (method_ == Method::spvd) {
       be_.log_alpha({th.count(), th.value.data(), params_[static_cast<size_t>(s.log_sigma2)].value.data(), s.log_alpha.data()});

@@ -73,6 +73,7 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
   TrainResult r;
   Network net(backend, config, st.method, st.batch_size, st.seed);
   net.set_log_variance_lr_scale(static_cast<float>(st.log_variance_lr_scale));
+  net.set_pruning(st.pruning);
   if (reference) r.inherit = inherit_phi(net, *reference);
 
   auto eval_now = [&](size_t limit) {
@@ -116,14 +117,14 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
     for (int e = 0; e < pre_epochs + var_epochs; ++e) {
       const double te = now_s();
       const bool pre = e < pre_epochs;
-      const Mode mode = pre ? Mode::deterministic : Mode::variational;
+      const Mode mode = pre || !st.pruning ? Mode::deterministic : Mode::variational;
       double ce_sum = 0, kl_last = 0, gamma = 0, lr = st.lr;
       int64_t correct = 0, seen = 0;
       it.start_epoch(static_cast<uint64_t>(e));
       for (size_t b = 0; b < per_epoch && it.next(batch); ++b) {
         ++step;
         const double tv = pre ? 0.0 : double(e - pre_epochs) * double(per_epoch) + double(b);
-        gamma = pre ? 0.0 : gamma_at(tv);
+        gamma = pre || !st.pruning ? 0.0 : gamma_at(tv);
         lr = pre ? st.lr : lr_at(tv / std::max(1.0, steps_var));
         net.set_batch(batch.x.data(), batch.y.data(), static_cast<int>(batch.size));
         net.train_step(mode, static_cast<float>(gamma / n_train), static_cast<float>(lr), step);
@@ -146,7 +147,7 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
       if (st.on_epoch) {
         const double ce = ce_sum / double(std::max<size_t>(1, per_epoch));
         st.on_epoch({{"epoch", e + 1},
-                     {"phase", pre ? "pretrain" : "variational"},
+                     {"phase", pre ? "pretrain" : st.pruning ? "variational" : "dense"},
                      {"loss", ce + gamma * kl_last / n_train},
                      {"ce", ce},
                      {"kl", kl_last},

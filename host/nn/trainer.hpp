@@ -37,6 +37,9 @@ struct TrainSettings {
   int calibration_images = 256;  // int8 calibration subset of the training split
   bool int8 = true;           // quantize and score the int8 model at the end
   memory::WmInput wm_input = memory::WmInput::downsampled;  // how TrainResult::memory counts input downsampling
+  // false: no Bayesian pruning (the paper's Figure 3a baseline): every epoch trains the deterministic network
+  // (no noise, no KL), with the same epochs and learning-rate schedule, and the result is the dense network.
+  bool pruning = true;
   uint64_t seed = 0;
   std::function<void(const nlohmann::json&)> on_epoch;  // one object per epoch (see EpochReport keys)
   // Multi-fidelity: called after every epoch but the last with (epoch 1.., validation accuracy of that epoch);

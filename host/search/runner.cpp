@@ -74,6 +74,7 @@ TrialOutcome SearchRunner::operator()(const store::TrialRecord& t, const DeviceS
   st.batch_size = s_.batch_size;
   st.lr = s_.lr;
   st.log_variance_lr_scale = s_.log_variance_lr_scale;
+  st.pruning = s_.pruning;
   st.train_limit = static_cast<size_t>(s_.train_limit);
   st.val_limit = static_cast<size_t>(s_.val_limit);
   st.calibration_images = s_.calibration_images;
@@ -136,6 +137,7 @@ TrialOutcome SearchRunner::operator()(const store::TrialRecord& t, const DeviceS
   res.metrics["calibration_images"] = st.calibration_images;  // int8: nn::quantize_trained(model, data, this, seed)
   res.metrics["device"] = slot.name;
   res.metrics["method"] = nn::to_string(st.method);
+  res.metrics["pruning"] = st.pruning;
   store::TrialRecord measured = t;
   measured.state = store::TrialState::Done;
   measured.val_acc = res.val_acc;

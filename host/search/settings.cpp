@@ -162,6 +162,7 @@ nlohmann::json to_json(const SearchSettings& s) {
             {"batch_size", s.batch_size},
             {"lr", s.lr},
             {"log_variance_lr_scale", s.log_variance_lr_scale},
+            {"pruning", s.pruning},
             {"early_stop", s.early_stop},
             {"early_stop_peers", s.early_stop_peers},
             {"train_limit", s.train_limit},
@@ -201,6 +202,7 @@ SearchSettings settings_from_json(const nlohmann::json& j, const std::string& or
   s.lr = get<double>(j, "/train/lr", origin);
   if (j.contains(nlohmann::json::json_pointer("/train/log_variance_lr_scale")))
     s.log_variance_lr_scale = get<double>(j, "/train/log_variance_lr_scale", origin);
+  if (j.contains(nlohmann::json::json_pointer("/train/pruning"))) s.pruning = get<bool>(j, "/train/pruning", origin);
   if (j.contains(nlohmann::json::json_pointer("/train/early_stop"))) {
     s.early_stop = get<std::string>(j, "/train/early_stop", origin);
     s.early_stop_peers = get<int>(j, "/train/early_stop_peers", origin);

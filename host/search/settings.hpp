@@ -66,6 +66,7 @@ struct SearchSettings {
   int epochs = 8, morph_epochs = 2, pretrain_epochs = -1, batch_size = 64;
   double lr = 1e-3;
   double log_variance_lr_scale = 1;  // nn::TrainSettings::log_variance_lr_scale
+  bool pruning = true;  // nn::TrainSettings::pruning; false gives the paper's Figure 3a baseline (dense trials)
   // Multi-fidelity (median stopping rule): "off" or "median": after each epoch a trial whose validation accuracy is
   // below the median of the done trials of its kind (random or morph) at the same epoch stops there, once at least
   // early_stop_peers such trials have a curve that long. The stop is recorded in the trial's metrics.

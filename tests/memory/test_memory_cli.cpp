@@ -78,3 +78,31 @@ TEST(GraphCli, RealGraphvizRendersEveryNode) {
   for (const char* node : {"block1.layer1.conv", "block2.pool", "fc.main", "fc.output", "MS [400500, 400500]"})
     EXPECT_NE(svg.find(node), std::string::npos) << node;
 }
+
+// Input downsampling is part of the model input by default (the paper's WM6 below the raw image): its node is not
+// counted in the WM maximum and the table shows "-" for it; --wm-input raw counts it as a layer.
+TEST(GraphCli, InputDownsamplingIsNotALayerUnlessRaw) {
+  sparse::test::TempDir tmp;
+  auto c = nlohmann::json::parse(sparse::test::slurp(std::string(SPARSE_SOURCE_DIR) + "/bench/networks/tiny.json"));
+  c["downsample-input"] = true;  // 28x28 -> 14x14 before the first conv
+  c["blocks"][0]["layers"][0]["num-filters"] = 1;  // 12x12x1 after the first conv: the image dominates raw WM
+  c["blocks"][1]["layers"][0]["num-filters"] = 4;
+  c["num-fc-layers"] = 0;  // 2x2x4 -> 10 scores
+  sparse::test::write_text(tmp / "c.json", c.dump());
+  const std::string path = (tmp / "c.json").string();
+  const auto d = run_cli("graph " + path + " --json");
+  const auto r = run_cli("graph " + path + " --json --wm-input raw");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto jd = nlohmann::json::parse(d.out), jr = nlohmann::json::parse(r.out);
+  int uncounted = 0;
+  for (const auto& L : jd["layers"]) uncounted += !L["counted_in_wm"].get<bool>();
+  EXPECT_EQ(uncounted, 2) << "the input and the input max-pool";
+  EXPECT_LT(jd["wm6_bytes"].get<int>(), 784) << "the raw 28x28 image is not in the downsampled count";
+  EXPECT_GE(jr["wm6_bytes"].get<int>(), 784 + 196) << "raw: the pool reads the image and writes 14x14";
+  const auto t = run_cli("graph " + path);
+  EXPECT_NE(t.out.find("WM on the downsampled input"), std::string::npos) << t.out;
+  const auto bad = run_cli("graph " + path + " --wm-input flat");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--wm-input"), std::string::npos) << bad.err;
+}

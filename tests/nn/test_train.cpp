@@ -111,6 +111,32 @@ TEST(Train, BayesianCompressionRemovesWholeChannels) {
   EXPECT_GE(r.test_acc, 0.75);
 }
 
+// --pruning off (the paper's Figure 3a baseline): same epochs, deterministic training, the dense network scored.
+// The same settings with pruning on remove channels (the test above), so a dense result here is the flag's doing.
+TEST(Train, WithoutPruningEveryEpochIsDenseAndNothingIsRemoved) {
+  auto be = cpu::make_cpu_backend(1);
+  space::Config c = test::small_config(4, {8}, 20000);  // the reference's network (dense: 3 epochs reach 85 %)
+  for (auto& L : c.blocks[0].layers) L.pruning_threshold = -6.0;  // the most aggressive τ of Table 5
+  const data::Dataset& small = dataset();
+  TrainSettings st = quick(Method::bc, 6);
+  st.int8 = false;
+  st.pruning = false;
+  std::vector<std::string> phases;
+  st.on_epoch = [&](const nlohmann::json& e) {
+    phases.push_back(e["phase"].get<std::string>());
+    EXPECT_EQ(e["gamma"].get<double>(), 0.0);
+  };
+  const TrainResult r = train(*be, c, small, st);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(phases, std::vector<std::string>(6, "dense"));
+  EXPECT_EQ(r.epochs_run, 6);
+  EXPECT_EQ(r.pruned_share, 0.0);
+  const auto dense = memory::memory_report(r.model.graph, memory::dense_state(r.model.graph));
+  EXPECT_GE(double(r.memory.ms_bytes), 0.99 * double(dense.ms_bytes));  // only weights trained to exactly 0 differ
+  EXPECT_EQ(r.memory.wm5_bytes, dense.wm5_bytes);
+  EXPECT_GE(r.test_acc, 0.85);
+}
+
 TEST(Train, DivergedRunIsReportedNotThrown) {
   auto be = cpu::make_cpu_backend(1);
   TrainSettings st = quick(Method::spvd, 2);

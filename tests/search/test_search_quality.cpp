@@ -65,6 +65,7 @@ TEST(SearchQuality, NewSettingsRoundTripAndOldStoresKeepTheirMeaning) {
   s.early_stop = "median";
   s.early_stop_peers = 7;
   s.log_variance_lr_scale = 10;
+  s.pruning = false;
   s.space = {{"variables", nlohmann::json::object()}};
   const SearchSettings back = settings_from_json(to_json(s), "test");
   EXPECT_EQ(back.min_acc, std::optional<double>(0.75));
@@ -72,6 +73,7 @@ TEST(SearchQuality, NewSettingsRoundTripAndOldStoresKeepTheirMeaning) {
   EXPECT_EQ(back.early_stop, "median");
   EXPECT_EQ(back.early_stop_peers, 7);
   EXPECT_EQ(back.log_variance_lr_scale, 10);
+  EXPECT_FALSE(back.pruning);
   // A version-1 store: no floor, raw working memory (what it was searched with), no early stopping.
   SearchSettings plain;
   plain.data = s.data;
@@ -83,11 +85,13 @@ TEST(SearchQuality, NewSettingsRoundTripAndOldStoresKeepTheirMeaning) {
   v1["train"].erase("early_stop");
   v1["train"].erase("early_stop_peers");
   v1["train"].erase("log_variance_lr_scale");
+  v1["train"].erase("pruning");
   const SearchSettings old = settings_from_json(v1, "old");
   EXPECT_FALSE(old.min_acc.has_value());
   EXPECT_EQ(old.wm_input, memory::WmInput::raw);
   EXPECT_EQ(old.early_stop, "off");
   EXPECT_EQ(old.log_variance_lr_scale, 1);
+  EXPECT_TRUE(old.pruning);
   // A new search defaults to the paper's count.
   EXPECT_EQ(SearchSettings{}.wm_input, memory::WmInput::downsampled);
 }
@@ -164,6 +168,7 @@ TEST(SearchQuality, BadValuesOfTheNewFlagsAreRefusedNamingThem) {
       {"--early-stop always", "--early-stop 'always'"},
       {"--early-stop median --early-stop-peers 0", "--early-stop-peers 0"},
       {"--log-variance-lr-scale 0", "--log-variance-lr-scale 0"},
+      {"--pruning maybe", "--pruning 'maybe'"},
   };
   for (const auto& [flags, needle] : cases) {
     const auto r = run_cli(quick(d, p, "--trials 2 --epochs 1 " + flags));
@@ -197,4 +202,30 @@ TEST(SearchQuality, PrescreenKeepsHopelessConfigsOut) {
   const auto bad = run_cli(quick(d, (d / "t.db").string(), "--trials 2 --epochs 1 --prescreen 0.5"));
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("--prescreen 0.5"), std::string::npos) << bad.err;
+}
+
+// --pruning off: every trial of the search (random configs and morphs) is the dense network, and the setting is
+// stored with the search, so a resume keeps it.
+TEST(SearchQuality, SearchWithoutPruningTrainsDenseTrials) {
+  TempDir d;
+  const std::string path = (d / "s.db").string();
+  const auto r = run_cli(quick(d, path,
+                               "--cpu-workers 1 --initial 3 --stage-trials 2,0,0 --rho 1,1,1 --epochs 1 "
+                               "--morph-epochs 1 --pruning off --seed 5"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("no pruning"), std::string::npos) << r.out;
+  store::SqliteStore st(path, false);
+  const int64_t id = sole_search(st, path);
+  EXPECT_FALSE(settings_from_record(st.get_search(id), path).pruning);
+  const auto trials = st.list_trials(id);
+  ASSERT_EQ(trials.size(), 5u);
+  for (const auto& t : trials) {
+    ASSERT_EQ(t.state, store::TrialState::Done) << t.id << ": " << t.error;
+    const auto g = graph::build_graph(space::config_from_json(t.config));
+    const auto dense = memory::memory_report(g, memory::dense_state(g));
+    // Nothing is pruned; only a weight or bias that trained to exactly 0 (or reads a dead channel) is not counted.
+    EXPECT_GE(double(*t.ms_bytes), 0.99 * double(dense.ms_bytes)) << t.id;
+    EXPECT_LE(*t.ms_bytes, dense.ms_bytes) << t.id;
+    EXPECT_EQ(t.metrics["pruned_share"].get<double>(), 0.0) << t.id;
+  }
 }
