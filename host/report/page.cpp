@@ -35,10 +35,12 @@ a { color: #1a56a6; }
 .note { color: #555; font-size: 13px; margin: 4px 0 8px; }
 .warn { color: #8a4b00; }
 .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 10px 16px; }
+.plots.two { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 figure { margin: 0; }
 figcaption { font-size: 12px; color: #555; }
 svg.plot, svg.bars { width: 100%; height: auto; display: block; }
 svg.arch { width: 100%; max-width: 460px; height: auto; display: block; }
+svg.curve, svg.bars, svg.progress { max-width: 580px; }
 circle.pt { stroke: #fff; stroke-width: 0.6; }
 circle.s0 { fill: #8c8c8c; } circle.s1 { fill: #1f77b4; } circle.s2 { fill: #ff7f0e; } circle.s3 { fill: #2ca02c; }
 circle.infeasible { fill-opacity: 0.28; }
@@ -47,7 +49,8 @@ circle.ep { fill: #1f77b4; }
 rect.feasible { fill: #2ca02c; fill-opacity: 0.08; }
 rect.pretrain { fill: #999; fill-opacity: 0.12; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0; }
-th, td { padding: 3px 9px; border-bottom: 1px solid #eee; text-align: right; vertical-align: top; }
+th, td { padding: 3px 9px; border-bottom: 1px solid #eee; text-align: right; vertical-align: top; white-space: nowrap; }
+td.config, table.settings td { white-space: normal; }
 th.text, td.text { text-align: left; }
 thead th { border-bottom: 2px solid #ccc; background: #fafafa; position: sticky; top: 0; }
 td.differs { background: #fff1c2; }
@@ -62,7 +65,7 @@ dt { font-size: 11.5px; color: #666; } dd { margin: 0; font-weight: 600; }
 .trial-plots { display: grid; gap: 10px; }
 details pre { font-size: 11.5px; background: #f7f7f7; padding: 8px; overflow-x: auto; max-height: 360px; }
 footer { color: #777; font-size: 12px; padding-bottom: 24px; }
-@media (max-width: 900px) { .trial-grid { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { .trial-grid, .plots.two { grid-template-columns: 1fr; } }
 @media print {
   body { background: #fff; font-size: 11pt; }
   header, main, footer { max-width: none; padding: 0; }

@@ -313,7 +313,8 @@ std::string progress_section(const Study& main, const std::vector<Study>& compar
       }
   }
   if (best_hi < best_lo) best_lo = 0, best_hi = 1;
-  const Axis trials = linear_axis("trials (by id)", 0, max_trials);
+  Axis trials = linear_axis("trials (by id)", 0, max_trials);
+  trials.integer = true;
   const Axis seconds = linear_axis("search time", 0, max_seconds, TickFormat::seconds);
   const Axis hv = linear_axis("hypervolume", 0, max_hv);
   Axis best = linear_axis("best feasible val accuracy", best_lo, best_hi);
@@ -336,19 +337,19 @@ std::string progress_section(const Study& main, const std::vector<Study>& compar
      << group_digits(std::llround(main.front.ref_ms)) << " B"
      << (main.front.ref_wm > 0 ? ", WM / " + group_digits(std::llround(main.front.ref_wm)) + " B" : "")
      << ") in the unit box, as <code>sparse pareto</code> computes it; trials are counted in id order (failed ones "
-        "too), time is the search time at each trial's end.</p>\n<div class=\"plots\">\n";
+        "too), time is the search time at each trial's end.</p>\n<div class=\"plots two\">\n";
   os << chart(trials, hv, &Progress::hv_by_trials, "Hypervolume vs trials", "progress-hv-trials");
   os << chart(seconds, hv, &Progress::hv_by_seconds, "Hypervolume vs search time", "progress-hv-time");
   os << chart(trials, best, &Progress::best_by_trials, "Best feasible accuracy vs trials", "progress-best-trials");
   os << chart(seconds, best, &Progress::best_by_seconds, "Best feasible accuracy vs search time", "progress-best-time");
-  os << "</div>\n<table class=\"progress-table\"><thead><tr><th class=\"text\">store</th><th>trials</th><th>done</th>"
+  os << "</div>\n<div class=\"table-wrap\"><table class=\"progress-table\"><thead><tr><th class=\"text\">store</th><th>trials</th><th>done</th>"
         "<th>search time</th><th>hypervolume</th><th>best feasible val acc</th></tr></thead><tbody>\n";
   for (size_t i = 0; i < all.size(); ++i)
     os << "<tr><td class=\"text\"><span class=\"swatch\" style=\"background:" << series_colour(i) << "\"></span>"
        << h(all[i]->path) << "</td><td>" << all[i]->trials.size() << "</td><td>" << all[i]->done << "</td><td>"
        << duration_text(progress[i].seconds) << "</td><td>" << fixed(progress[i].final_hypervolume, 4) << "</td><td>"
        << (progress[i].final_best >= 0 ? fixed(progress[i].final_best, 4) : std::string("-")) << "</td></tr>\n";
-  os << "</tbody></table>\n</section>\n";
+  os << "</tbody></table></div>\n</section>\n";
   return os.str();
 }
 

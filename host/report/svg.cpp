@@ -113,12 +113,17 @@ std::vector<double> Axis::ticks() const {
   for (int k = 0; k <= 100; ++k) {
     const double v = (first + k) * step;
     if (v > hi + step * 1e-9) break;
+    if (integer && std::abs(v - std::round(v)) > 1e-9) continue;
     t.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
   }
   return t;
 }
 
 std::string Axis::tick_text(double v) const {
+  if (log && std::log10(hi) - std::log10(lo) > 2 + 1e-9) {
+    const double mantissa = v / std::pow(10.0, std::floor(std::log10(v) + 1e-9));
+    if (std::abs(mantissa - 1) > 1e-6) return "";
+  }
   switch (format) {
     case TickFormat::percent: return sig(v * 100, 3) + "%";
     case TickFormat::seconds: return v == 0 ? "0" : duration_text(v);
@@ -243,11 +248,13 @@ std::string Plot::svg(const std::string& caption, const std::string& css_class, 
   os << "<rect x=\"" << num(x0) << "\" y=\"" << num(y0) << "\" width=\"" << num(x1 - x0) << "\" height=\""
      << num(y1 - y0) << "\" fill=\"none\" stroke=\"#888\"/>\n<g class=\"ticks\" fill=\"#444\">";
   for (double t : x_.ticks())
-    os << "<text x=\"" << num(px(t)) << "\" y=\"" << num(y1 + 14) << "\" text-anchor=\"middle\">"
-       << xml_escape(x_.tick_text(t)) << "</text>";
+    if (const std::string text = x_.tick_text(t); !text.empty())
+      os << "<text x=\"" << num(px(t)) << "\" y=\"" << num(y1 + 14) << "\" text-anchor=\"middle\">" << xml_escape(text)
+         << "</text>";
   for (double t : y_.ticks())
-    os << "<text x=\"" << num(x0 - 5) << "\" y=\"" << num(py(t) + 4) << "\" text-anchor=\"end\">"
-       << xml_escape(y_.tick_text(t)) << "</text>";
+    if (const std::string text = y_.tick_text(t); !text.empty())
+      os << "<text x=\"" << num(x0 - 5) << "\" y=\"" << num(py(t) + 4) << "\" text-anchor=\"end\">" << xml_escape(text)
+         << "</text>";
   os << "</g>\n<text x=\"" << num((x0 + x1) / 2) << "\" y=\"" << num(h_ - 8.0) << "\" text-anchor=\"middle\">"
      << xml_escape(x_.label + (x_.log ? " (log scale)" : "")) << "</text>\n";
   os << "<text transform=\"translate(13," << num((y0 + y1) / 2) << ") rotate(-90)\" text-anchor=\"middle\">"

@@ -28,10 +28,12 @@ enum class TickFormat { number, bytes, percent, seconds };
 struct Axis {
   std::string label;
   double lo = 0, hi = 1;
-  bool log = false;  // log10 scale (lo, hi > 0)
+  bool log = false;      // log10 scale (lo, hi > 0)
+  bool integer = false;  // ticks only at whole numbers (epochs, trial counts)
   TickFormat format = TickFormat::number;
   double frac(double v) const;        // position of v in [0, 1] (clamped)
   std::vector<double> ticks() const;  // 1-2-5 steps (linear) or decades with 2 and 5 between (log)
+  // The tick's label; "" for the 2 and 5 of a log axis over more than two decades (their grid line stays).
   std::string tick_text(double v) const;
 };
 
@@ -69,7 +71,7 @@ class Plot {
  private:
   Axis x_, y_;
   int w_, h_;
-  double left_ = 62, right_ = 14, top_ = 30, bottom_ = 44;
+  double left_ = 62, right_ = 24, top_ = 30, bottom_ = 44;
   std::ostringstream back_, body_;
   std::vector<LegendEntry> legend_;
 };

@@ -58,7 +58,9 @@ std::string curve_svg(const store::TrialRecord& t) {
   Axis ay = linear_axis("validation accuracy", lo, hi);
   ay.lo = std::max(ay.lo, 0.0);
   ay.hi = std::min(ay.hi, 1.0);
-  Plot plot(linear_axis("epoch", initial ? 0 : 1, std::max(epoch, 2)), ay, 420, 250);
+  Axis ax = linear_axis("epoch", initial ? 0 : 1, std::max(epoch, 2));
+  ax.integer = true;
+  Plot plot(ax, ay, 520, 250);
   const int pre = is_number(m, "pretrain_epochs") ? m["pretrain_epochs"].get<int>() : 0;
   if (pre > 0) plot.shade(0.5, pre + 0.5, ay.lo, ay.hi, "pretrain", "deterministic pretraining epochs");
   if (t.val_acc) plot.hline(*t.val_acc, "final " + fixed(*t.val_acc, 4));
@@ -72,7 +74,7 @@ std::string curve_svg(const store::TrialRecord& t) {
     plot.point(x, y, 3, "ep", (x == 0 ? std::string("inherited, before training") : "epoch " + fixed(x, 0)) +
                                   ": val " + fixed(y, 4));
   std::string caption = "Validation accuracy per epoch";
-  if (is_number(m, "pruned_share")) caption += " · pruned at the end: " + fixed(100 * m["pruned_share"].get<double>(), 1) + " %";
+  if (is_number(m, "pruned_share")) caption += " (" + fixed(100 * m["pruned_share"].get<double>(), 1) + " % pruned at the end)";
   return plot.svg(caption, "curve");
 }
 
