@@ -103,7 +103,15 @@ Study load_study(const std::string& path, const std::string& flag) {
     SPARSE_FAIL(flag << ": " << e.what());
   }
   std::sort(st.trials.begin(), st.trials.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  st.front = search::pareto_report(st.trials, st.settings);
+  // The front over copies without JSON (pareto_report copies every done trial it considers), then its rows again
+  // with their config and metrics.
+  std::vector<store::TrialRecord> light;
+  light.reserve(st.trials.size());
+  for (const auto& t : st.trials) light.push_back(objectives_only(t));
+  st.front = search::pareto_report(light, st.settings);
+  for (auto& row : st.front.front)
+    row = *std::lower_bound(st.trials.begin(), st.trials.end(), row.id,
+                            [](const store::TrialRecord& t, int64_t id) { return t.id < id; });
   st.spent_seconds = search::spent_seconds(st.trials);
   for (const auto& t : st.trials) {
     st.done += t.state == store::TrialState::Done;

@@ -2,11 +2,13 @@
 // so it is disabled in the suite; run it on an idle machine with
 //   build/tests/report/test_report --gtest_also_run_disabled_tests --gtest_filter='ReportScale.*'
 // It writes a made-up store of 10,000 done trials (store API, no training), renders it through the CLI and prints the
-// seconds and bytes next to the limits.
+// seconds and bytes next to the limits. With SPARSE_REPORT_SCALE_STORE=PATH the store is written there and kept (to time
+// `sparse report PATH` by hand).
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "tests/report/report_fixtures.hpp"
 
@@ -14,7 +16,9 @@ using namespace sparse;
 
 TEST(ReportScale, DISABLED_TenThousandTrialsUnderFiveSecondsAndTwentyMegabytes) {
   test::TempDir d;
-  const std::string store = (d / "10k.db").string();
+  const char* keep = std::getenv("SPARSE_REPORT_SCALE_STORE");
+  const std::string store = keep ? std::string(keep) : (d / "10k.db").string();
+  if (keep) std::filesystem::remove(store);
   const auto w0 = std::chrono::steady_clock::now();
   test::write_made_up_store(store, 10000, 17);
   const double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
