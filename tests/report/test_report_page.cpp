@@ -1,7 +1,7 @@
 // `sparse report` end to end on stores made by real searches: one plot point per done trial in each Pareto plot, the
 // front table equal to `sparse pareto --json`, anchors that resolve and ids that are unique, a page with no external
 // reference, the compare store on the progress plots, per-layer figures that agree with the stored MS and WM; a
-// made-up study of 300 trials; an empty study; Graphviz drawings when asked.
+// made-up study of 300 trials; a two-objective (acc,ms) study; an empty study; Graphviz drawings when asked.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -194,4 +194,19 @@ TEST(ReportPage, GraphvizDrawingsWhenAskedElseTheBuiltInOne) {
   }
   expect_anchors_resolve(r.html);
   expect_self_contained(r.html);
+}
+
+TEST(ReportPage, TwoObjectiveStudyHasOnePlotAndNoWorkingMemoryColumn) {
+  TempDir d;
+  const std::string store = (d / "acc-ms.db").string();
+  test::write_made_up_store(store, 40, 5, "acc,ms");
+  const auto r = render(store, d / "r.html");
+  ASSERT_EQ(r.cli.exit_code, 0) << r.cli.err;
+  const auto pareto = test::svgs_with(r.html, "class=\"plot pareto\"");
+  ASSERT_EQ(pareto.size(), 1u) << "accuracy vs MS only";
+  EXPECT_EQ(count_of(pareto[0], "<circle"), 40u);
+  const std::string head = test::between(r.html, "<table class=\"front-table\">", "</thead>");
+  EXPECT_EQ(head.find("WM5"), std::string::npos) << head;
+  EXPECT_EQ(table_ids(r.html).size(), pareto_json(store)["front"].size());
+  expect_anchors_resolve(r.html);
 }
