@@ -10,6 +10,7 @@ PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   gcc-avr avr-libc simavr
   graphviz
+  chromium
   python3-sklearn libopenblas0-pthread
 )
 
