@@ -23,13 +23,7 @@ double at(const Curve& c, double x) {
 }
 
 store::TrialRecord done_trial(int64_t id, double acc, int64_t ms, int64_t wm, double end_seconds) {
-  store::TrialRecord t;
-  t.id = id;
-  t.state = store::TrialState::Done;
-  t.val_acc = acc;
-  t.ms_bytes = ms;
-  t.wm5_bytes = wm;
-  t.wm6_bytes = wm;
+  store::TrialRecord t = test::done_trial(id, acc, ms, wm);
   t.metrics = {{"search_seconds", end_seconds}};
   return t;
 }

@@ -131,6 +131,18 @@ struct EndedSnapshot {
   bool operator==(const EndedSnapshot&) const = default;
 };
 
+// A done trial with the objectives the front and the hypervolume read (WM5 = WM6 = wm).
+inline store::TrialRecord done_trial(int64_t id, double acc, int64_t ms, int64_t wm) {
+  store::TrialRecord t;
+  t.id = id;
+  t.state = store::TrialState::Done;
+  t.val_acc = acc;
+  t.ms_bytes = ms;
+  t.wm5_bytes = wm;
+  t.wm6_bytes = wm;
+  return t;
+}
+
 inline std::string row_of(const store::TrialRecord& t) {
   auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   return nlohmann::json{{"id", t.id},

@@ -7,23 +7,14 @@
 #include "host/search/front.hpp"
 #include "host/search/search.hpp"
 #include "tests/common/error_of.hpp"
+#include "tests/search/search_fixtures.hpp"
 
 using namespace sparse;
 using namespace sparse::search;
+using sparse::test::done_trial;
 using sparse::test::error_of;
 
 namespace {
-
-store::TrialRecord done_trial(int64_t id, double acc, int64_t ms, int64_t wm) {
-  store::TrialRecord t;
-  t.id = id;
-  t.state = store::TrialState::Done;
-  t.val_acc = acc;
-  t.ms_bytes = ms;
-  t.wm5_bytes = wm;
-  t.wm6_bytes = wm;
-  return t;
-}
 
 SearchSettings some_settings() {
   SearchSettings s;
