@@ -65,4 +65,7 @@ TEST(CliTrain, BadInputNamesTheProblem) {
   r = run_cli("train --config " + (tmp / "missing.json").string() + " " + kData);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
+  r = run_cli("train --config " + cfg + " " + kData + " --pruning maybe");
+  EXPECT_EQ(r.exit_code, 2) << "a usage error";
+  EXPECT_NE(r.err.find("--pruning"), std::string::npos) << r.err;
 }
