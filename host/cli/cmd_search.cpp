@@ -20,6 +20,7 @@
 #include "host/nn/backend_factory.hpp"
 #include "host/search/devices.hpp"
 #include "host/search/front.hpp"
+#include "host/search/refine.hpp"
 #include "host/search/search.hpp"
 #include "host/space/space.hpp"
 #include "host/store/sqlite_store.hpp"
@@ -35,6 +36,8 @@ struct SearchFlags {
   std::string store, resume, objectives = "acc,ms,wm5", max_ms, max_wm, time, stage_trials, rho, space;
   std::string wm_input = "downsampled", early_stop = "off", pruning = "on";
   int early_stop_peers = 5;
+  int refine = 0, refine_epochs = 8;
+  double refine_after = 0.8;
   double min_acc = 0;
   int trials = 0, initial = 0;
   int epochs = 8, morph_epochs = 2, pretrain_epochs = -1, batch = 64, calibration_images = 256;
@@ -85,6 +88,9 @@ const std::vector<std::pair<std::string, std::string>> kFlagKeys = {
     {"--candidates", "/proposals/candidates"},
     {"--max-morphs", "/proposals/max_morphs"},
     {"--prescreen", "/proposals/prescreen"},
+    {"--refine", "/refine/trials"},
+    {"--refine-epochs", "/refine/epochs"},
+    {"--refine-after", "/refine/after"},
     {"--space", "/space"},
     {"--seed", "/seed"}};
 
@@ -173,6 +179,9 @@ search::SearchSettings settings_from_flags(CLI::App* cmd, const SearchFlags& f, 
   s.candidates = f.candidates;
   s.max_morphs = f.max_morphs;
   s.prescreen = f.prescreen;
+  s.refine_trials = f.refine;
+  s.refine_epochs = f.refine_epochs;
+  s.refine_after = f.refine_after;
   s.seed = static_cast<uint64_t>(f.seed);
   s.space = read_json_file(f.space.empty() ? space::default_space_path() : std::filesystem::path(f.space));
   return s;
@@ -217,10 +226,10 @@ void print_progress(std::FILE* os, const search::Progress& p, const search::Obje
   const std::string ref = t.reference_id ? std::to_string(*t.reference_id) : "-";
   if (t.state == store::TrialState::Done) {
     const auto wm = search::wm_bytes(t, o);
-    std::fprintf(os, "trial %4lld  stage %d  ref %4s  acc %.4f  MS %7lld B  WM %7s B  feasible %-3s  %7.1f s  %s\n",
+    std::fprintf(os, "trial %4lld  stage %d  ref %4s  acc %.4f  MS %7lld B  WM %7s B  feasible %-3s  %7.1f s  %s%s\n",
                  static_cast<long long>(t.id), t.stage, ref.c_str(), *t.val_acc, static_cast<long long>(*t.ms_bytes),
                  wm ? std::to_string(*wm).c_str() : "-", t.metrics.value("feasible", false) ? "yes" : "no", secs,
-                 p.slot.c_str());
+                 p.slot.c_str(), search::is_refinement(t) ? "  refinement" : "");
   } else {
     std::fprintf(os, "trial %4lld  stage %d  ref %4s  FAILED: %s  %7.1f s  %s\n", static_cast<long long>(t.id), t.stage,
                  ref.c_str(), t.error.substr(0, 160).c_str(), secs, p.slot.c_str());
@@ -249,6 +258,10 @@ std::string plan_text(const search::SearchSettings& s) {
   if (s.min_acc) os << ", validation accuracy >= " << *s.min_acc;
   os << ", WM counts the " << (s.wm_input == memory::WmInput::raw ? "raw" : "downsampled") << " input";
   if (!s.pruning) os << ", no pruning (dense trials)";
+  if (s.refine_trials > 0) {
+    os << ", refines its best " << s.refine_trials << " for " << s.refine_epochs << " epochs";
+    if (s.time_seconds > 0) os << " from " << s.refine_after * 100 << " % of the time";
+  }
   return os.str();
 }
 
@@ -315,6 +328,14 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--max-morphs", f.max_morphs, "At most this many morphs per candidate")->capture_default_str();
   cmd->add_option("--prescreen", f.prescreen,
                   "Do not propose configs whose dense MS or WM exceeds this factor of the budgets (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--refine", f.refine,
+                  "Refinement stage: continue the best N feasible trials (same config, inherited φ) for "
+                  "--refine-epochs, from --refine-after of the time budget or as the plan's last N trials (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--refine-epochs", f.refine_epochs, "Variational epochs of a refinement")->capture_default_str();
+  cmd->add_option("--refine-after", f.refine_after,
+                  "Share of the time budget after which refinements are proposed, in (0, 1]")
       ->capture_default_str();
   cmd->add_option("--space", f.space, "Search-space JSON (default: host/space/default_space.json)");
   cmd->add_option("--seed", f.seed, "Search seed (proposals; trial seeds derive from it and the trial id)")

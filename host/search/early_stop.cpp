@@ -3,11 +3,13 @@
 
 #include <algorithm>
 
+#include "host/search/refine.hpp"
+
 namespace sparse::search {
 
 MedianStop::MedianStop(const std::vector<store::TrialRecord>& trials, bool morph, int peers) : peers_(peers) {
   for (const auto& t : trials) {
-    if (t.state != store::TrialState::Done || t.reference_id.has_value() != morph) continue;
+    if (t.state != store::TrialState::Done || t.reference_id.has_value() != morph || is_refinement(t)) continue;
     if (!t.metrics.is_object() || !t.metrics.contains("val_curve") || !t.metrics["val_curve"].is_array()) continue;
     std::vector<double> c;
     for (const auto& v : t.metrics["val_curve"])

@@ -1,6 +1,6 @@
 // The median stopping rule (Golovin et al. 2017, Google Vizier) for SpArSe trials: a trial whose validation
 // accuracy after epoch e is below the median accuracy after epoch e of the done trials of its kind (random configs
-// or morphs) stops there, provided at least `peers` done trials reached epoch e. A stopped trial is finished and
+// or morphs; refinements are nobody's peers) stops there, provided at least `peers` done trials reached epoch e. A stopped trial is finished and
 // scored as it stands; metrics.stopped_at_epoch and metrics.early_stop record the rule's numbers.
 // Invariant: the rule only reads curves of done trials (metrics.val_curve), so a resumed search applies it the same
 // way to the trials it runs next.

@@ -8,6 +8,7 @@
 #include "host/graph/graph.hpp"
 #include "host/memory/memory.hpp"
 #include "host/search/front.hpp"
+#include "host/search/refine.hpp"
 #include "host/space/encode.hpp"
 #include "host/space/canonical.hpp"
 #include "host/space/morph.hpp"
@@ -127,6 +128,10 @@ store::TrialRecord StageProposer::next(const std::vector<store::TrialRecord>& tr
       c = space::canonical(c, space_);  // stores written before canonical configs: inert values must not differ
     } catch (const std::exception&) {
       continue;  // a bad stored config failed its trial; it informs nothing
+    }
+    if (is_refinement(t)) {  // its φ may be a reference; it is neither GP data nor a pending point
+      if (has_objectives(t, objectives_) && (stage != 3 || allowed_refs.count(t.id))) references.push_back(&t);
+      continue;
     }
     if (has_objectives(t, objectives_)) {
       completed.push_back({to_point(space::encode(c, space_)), gp_objectives(t, objectives_), feasible(t, s_)});

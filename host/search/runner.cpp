@@ -10,6 +10,7 @@
 #include "host/nn/trainer.hpp"
 #include "host/search/early_stop.hpp"
 #include "host/search/front.hpp"
+#include "host/search/refine.hpp"
 
 namespace sparse::search {
 
@@ -70,7 +71,8 @@ TrialOutcome SearchRunner::operator()(const store::TrialRecord& t, const DeviceS
   nn::TrainSettings st;
   st.method = objectives_.method;
   st.epochs = t.proposal.value("train_epochs", t.reference_id ? s_.morph_epochs : s_.epochs);
-  st.pretrain_epochs = s_.pretrain_epochs;
+  const bool refinement = is_refinement(t);
+  st.pretrain_epochs = refinement ? 0 : s_.pretrain_epochs;  // a refinement continues a trained φ
   st.batch_size = s_.batch_size;
   st.lr = s_.lr;
   st.log_variance_lr_scale = s_.log_variance_lr_scale;
@@ -83,7 +85,7 @@ TrialOutcome SearchRunner::operator()(const store::TrialRecord& t, const DeviceS
   st.seed = seed;
   std::optional<MedianStop> median;
   nlohmann::json stop_record;
-  if (s_.early_stop == "median") {
+  if (s_.early_stop == "median" && !refinement) {
     median.emplace(store_.list_trials(t.search_id, store::TrialState::Done), t.reference_id.has_value(),
                    s_.early_stop_peers);
     st.stop_after_epoch = [&](int epoch, double val) {

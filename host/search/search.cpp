@@ -10,6 +10,7 @@
 #include "host/core/error.hpp"
 #include "host/search/front.hpp"
 #include "host/search/proposals.hpp"
+#include "host/search/refine.hpp"
 #include "host/search/runner.hpp"
 #include "host/search/session_store.hpp"
 
@@ -140,7 +141,11 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
     if (stop.load() || time_up()) return false;
     const auto trials = st.list_trials(id);
     if (static_cast<int>(trials.size()) < total) {
-      st.add_trial(proposer.next(trials));
+      std::optional<store::TrialRecord> refine;
+      if (refinement_due(settings, trials.size(), elapsed()))
+        refine = refinement_trial(trials, settings, space, id, settings.plan.stage_of(static_cast<int64_t>(trials.size())));
+      if (refine) refine->proposal["index"] = trials.size();
+      st.add_trial(refine ? *refine : proposer.next(trials));
       return true;
     }
     // Every planned trial exists: take over those of dead processes, wait for those of live ones.

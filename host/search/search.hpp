@@ -25,7 +25,8 @@
 //  trials.morphs       the Table 6 morph names applied to the reference's config, in order;
 //  trials.proposal     index (creation order, 0-based), kind "random" (with reason) or "model" with rho, lambda,
 //                      sampled_objectives (f1, log MS[, log WM]), candidate, candidates, references, completed,
-//                      pending, gp_fits, pareto_references (stage 3); train_epochs; seconds (proposal time);
+//                      pending, gp_fits, pareto_references (stage 3), or "refine" with reference_val_acc and
+//                      refinement (1..refine_trials) (refine.hpp); train_epochs; seconds (proposal time);
 //  trials.metrics      done: the trainer's summary (per-layer params/non-zeros/channels, epochs, pretrain_epochs,
 //                      seconds, initial_val_acc, pruned_share), inherit {reference_id, inherited, total,
 //                      tensors_copied, tensors_sliced, tensors_fresh}, feasible, seed, device, method,

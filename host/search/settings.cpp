@@ -117,6 +117,13 @@ void check_settings(const SearchSettings& s) {
                "--early-stop '" << s.early_stop << "': expected off or median");
   SPARSE_CHECK(s.early_stop_peers >= 1 && s.early_stop_peers <= 100000,
                "--early-stop-peers " << s.early_stop_peers << " is out of range, expected 1 to 100000");
+  SPARSE_CHECK(s.refine_trials >= 0 && s.refine_trials <= s.trials() - s.plan.initial,
+               "--refine " << s.refine_trials << " is out of range, expected 0 to " << s.trials() - s.plan.initial
+                           << " (the trials after the initial random ones)");
+  SPARSE_CHECK(s.refine_epochs >= 1 && s.refine_epochs <= 100000,
+               "--refine-epochs " << s.refine_epochs << " is out of range, expected 1 to 100000");
+  SPARSE_CHECK(s.refine_after > 0 && s.refine_after <= 1,
+               "--refine-after " << s.refine_after << " is out of range, expected a share of the time budget in (0, 1]");
   SPARSE_CHECK(s.train_limit >= 0, "--train-limit " << s.train_limit << ": expected >= 0");
   SPARSE_CHECK(s.val_limit >= 0, "--val-limit " << s.val_limit << ": expected >= 0");
   SPARSE_CHECK(s.calibration_images >= 1, "--calibration-images " << s.calibration_images << ": expected >= 1");
@@ -170,6 +177,7 @@ nlohmann::json to_json(const SearchSettings& s) {
             {"calibration_images", s.calibration_images},
             {"int8", s.int8}}},
           {"proposals", {{"candidates", s.candidates}, {"max_morphs", s.max_morphs}, {"prescreen", s.prescreen}}},
+          {"refine", {{"trials", s.refine_trials}, {"epochs", s.refine_epochs}, {"after", s.refine_after}}},
           {"space", s.space},
           {"seed", s.seed},
           {"dataset_fingerprint", s.dataset_fingerprint}};
@@ -215,6 +223,11 @@ SearchSettings settings_from_json(const nlohmann::json& j, const std::string& or
   s.max_morphs = get<int>(j, "/proposals/max_morphs", origin);
   if (j.contains(nlohmann::json::json_pointer("/proposals/prescreen")))
     s.prescreen = get<double>(j, "/proposals/prescreen", origin);
+  if (j.contains("refine")) {  // stores written before the refinement stage have none
+    s.refine_trials = get<int>(j, "/refine/trials", origin);
+    s.refine_epochs = get<int>(j, "/refine/epochs", origin);
+    s.refine_after = get<double>(j, "/refine/after", origin);
+  }
   SPARSE_CHECK(j.contains("space"), origin << ": search settings lack '/space'");
   s.space = j["space"];
   s.seed = get<uint64_t>(j, "/seed", origin);

@@ -72,6 +72,11 @@ struct SearchSettings {
   // early_stop_peers such trials have a curve that long. The stop is recorded in the trial's metrics.
   std::string early_stop = "off";
   int early_stop_peers = 5;
+  // Refinement stage (refine.hpp): up to refine_trials trials continue the best feasible trials so far (same config,
+  // φ inherited, refine_epochs variational epochs). They are proposed once refine_after × the time budget has passed
+  // (time-bound searches) or as the last refine_trials trials of the plan. 0 = off.
+  int refine_trials = 0, refine_epochs = 8;
+  double refine_after = 0.8;
   int64_t train_limit = 0, val_limit = 0;  // images per epoch / validation images per epoch score (0 = all)
   int calibration_images = 256;
   bool int8 = true;

@@ -1,13 +1,17 @@
 // The search-quality rules: the accuracy floor (--min-acc) as a hard constraint, working memory on the downsampled
 // or raw input (--wm-input), the median early-stopping rule (--early-stop) in isolation and through a real search
-// that stops and resumes; stored settings of older stores; bad values of each new flag named in the error.
+// that stops and resumes, the refinement stage (--refine) in isolation and through a real search; stored settings
+// of older stores; bad values of each new flag named in the error.
 #include <gtest/gtest.h>
 
 #include "host/graph/graph.hpp"
 #include "host/memory/memory.hpp"
 #include "host/search/early_stop.hpp"
+#include "host/space/canonical.hpp"
 #include "host/space/config.hpp"
+#include "host/space/sample.hpp"
 #include "host/search/front.hpp"
+#include "host/search/refine.hpp"
 #include "host/search/search.hpp"
 #include "host/store/sqlite_store.hpp"
 #include "tests/common/run_cli.hpp"
@@ -169,6 +173,11 @@ TEST(SearchQuality, BadValuesOfTheNewFlagsAreRefusedNamingThem) {
       {"--early-stop median --early-stop-peers 0", "--early-stop-peers 0"},
       {"--log-variance-lr-scale 0", "--log-variance-lr-scale 0"},
       {"--pruning maybe", "--pruning 'maybe'"},
+      {"--initial 1 --refine -1", "--refine -1"},
+      {"--initial 1 --refine 2", "--refine 2 is out of range"},  // 2 trials, 1 of them initial random: at most 1
+      {"--initial 1 --refine 1 --refine-epochs 0", "--refine-epochs 0"},
+      {"--initial 1 --refine 1 --refine-after 0", "--refine-after 0"},
+      {"--initial 1 --refine 1 --refine-after 1.5", "--refine-after 1.5"},
   };
   for (const auto& [flags, needle] : cases) {
     const auto r = run_cli(quick(d, p, "--trials 2 --epochs 1 " + flags));
@@ -228,4 +237,138 @@ TEST(SearchQuality, SearchWithoutPruningTrainsDenseTrials) {
     EXPECT_LE(*t.ms_bytes, dense.ms_bytes) << t.id;
     EXPECT_EQ(t.metrics["pruned_share"].get<double>(), 0.0) << t.id;
   }
+}
+
+namespace {
+
+store::TrialRecord scored(int64_t id, const std::string& config, double val, int64_t ms) {
+  store::TrialRecord t;
+  t.id = id;
+  t.state = store::TrialState::Done;
+  t.config = nlohmann::json::parse(config);
+  t.val_acc = val;
+  t.ms_bytes = ms;
+  t.wm5_bytes = t.wm6_bytes = 100;
+  t.proposal = {{"kind", "random"}};
+  return t;
+}
+
+}  // namespace
+
+TEST(SearchQuality, RefinementContinuesTheBestFeasibleTrialsOnce) {
+  const space::Space space = space::load_space(space::default_space_path());
+  sparse::PhiloxStream rng(11, 0);
+  std::vector<space::Config> cs;
+  std::set<std::string> keys;
+  while (cs.size() < 3) {
+    space::Config c = space::sample_config(space, rng);
+    if (keys.insert(space::canonical_key(c, space)).second) cs.push_back(c);
+  }
+  const space::Config &a = cs[0], &b = cs[1], &c = cs[2];
+  SearchSettings s;
+  s.objectives = "acc,ms,wm5";
+  s.max_ms_bytes = 1000;
+  s.plan.initial = 4;
+  s.plan.stage_trials = {4, 1, 1};
+  s.refine_trials = 2;
+  s.refine_epochs = 7;
+  // Trial 3 has the best accuracy but breaks the budget; 1 and 2 are the feasible ones, 2 first.
+  std::vector<store::TrialRecord> trials = {scored(1, space::to_json(a).dump(), 0.70, 500),
+                                            scored(2, space::to_json(b).dump(), 0.80, 900),
+                                            scored(3, space::to_json(c).dump(), 0.95, 5000)};
+  const auto first = refinement_trial(trials, s, space, 9, 2);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(is_refinement(*first));
+  EXPECT_EQ(first->reference_id, std::optional<int64_t>(2));
+  EXPECT_EQ(first->config, trials[1].config) << "a refinement keeps its reference's config";
+  EXPECT_EQ(first->stage, 2);
+  EXPECT_EQ(first->search_id, 9);
+  EXPECT_EQ(first->proposal["train_epochs"], 7);
+  EXPECT_EQ(first->proposal["refinement"], 1);
+  store::TrialRecord queued = *first;
+  queued.id = 4;
+  queued.state = store::TrialState::Queued;
+  trials.push_back(queued);
+  const auto second = refinement_trial(trials, s, space, 9, 2);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->reference_id, std::optional<int64_t>(1)) << "config b already has a refinement (queued)";
+  // Once refined and scored, the refinement itself is a feasible trial of the same config: not refined again.
+  trials.back().state = store::TrialState::Done;
+  trials.back().val_acc = 0.9;
+  trials.back().ms_bytes = 800;
+  trials.back().wm5_bytes = trials.back().wm6_bytes = 100;
+  EXPECT_EQ(refinement_trial(trials, s, space, 9, 2)->reference_id, std::optional<int64_t>(1));
+  store::TrialRecord done2 = *second;
+  done2.id = 5;
+  trials.push_back(done2);
+  EXPECT_FALSE(refinement_trial(trials, s, space, 9, 2).has_value()) << "refine_trials = 2 refinements exist";
+  s.refine_trials = 3;
+  EXPECT_FALSE(refinement_trial(trials, s, space, 9, 2).has_value()) << "no feasible config left without one";
+
+  // When: the plan's last refine_trials trials, or from refine_after of the time budget.
+  EXPECT_FALSE(refinement_due(s, 6, 0));
+  EXPECT_TRUE(refinement_due(s, 7, 0));  // 10 trials, 3 refinements: creation indices 7, 8, 9
+  s.time_seconds = 100;
+  s.refine_after = 0.8;
+  EXPECT_FALSE(refinement_due(s, 0, 79));
+  EXPECT_TRUE(refinement_due(s, 0, 80));
+  s.refine_trials = 0;
+  EXPECT_FALSE(refinement_due(s, 9, 1000));
+  // Refinements are nobody's peers under the median rule.
+  store::TrialRecord r = with_curve(6, {0.99, 0.99}, true);
+  r.proposal = {{"kind", "refine"}};
+  EXPECT_EQ(MedianStop({with_curve(5, {0.1, 0.2}, true), r}, true, 1).peers_at(1), 1);
+  // Stored and read back; stores from before the stage have none.
+  s.data.name = "synthetic";
+  s.space = {{"variables", nlohmann::json::object()}};
+  s.refine_trials = 3;
+  s.refine_after = 0.5;
+  const SearchSettings back = settings_from_json(to_json(s), "test");
+  EXPECT_EQ(back.refine_trials, 3);
+  EXPECT_EQ(back.refine_epochs, 7);
+  EXPECT_EQ(back.refine_after, 0.5);
+  nlohmann::json old = to_json(s);
+  old.erase("refine");
+  EXPECT_EQ(settings_from_json(old, "old").refine_trials, 0);
+}
+
+// A search whose last two trials refine its two best feasible trials: each keeps its reference's config, inherits
+// all of its φ, trains the refinement epochs without pretraining, and the two references differ.
+TEST(SearchQuality, SearchRefinesItsBestTrialsAtTheEnd) {
+  TempDir d;
+  const std::string path = (d / "s.db").string();
+  const auto r = run_cli(quick(d, path,
+                               "--cpu-workers 1 --initial 4 --stage-trials 2,0,0 --rho 1,1,1 --epochs 1 "
+                               "--morph-epochs 1 --refine 2 --refine-epochs 3 --seed 6"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("refinement"), std::string::npos) << r.out;
+  store::SqliteStore st(path, false);
+  const int64_t id = sole_search(st, path);
+  const SearchSettings s = settings_from_record(st.get_search(id), path);
+  EXPECT_EQ(s.refine_trials, 2);
+  const auto trials = st.list_trials(id);
+  ASSERT_EQ(trials.size(), 6u);
+  std::set<int64_t> refs;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const auto& t = trials[i];
+    ASSERT_EQ(t.state, store::TrialState::Done) << t.id << ": " << t.error;
+    EXPECT_EQ(is_refinement(t), i >= 4) << t.id;
+    if (!is_refinement(t)) continue;
+    ASSERT_TRUE(t.reference_id.has_value());
+    refs.insert(*t.reference_id);
+    const auto ref = std::find_if(trials.begin(), trials.end(), [&](const auto& x) { return x.id == *t.reference_id; });
+    ASSERT_NE(ref, trials.end());
+    EXPECT_LT(ref->id, t.id);
+    EXPECT_EQ(ref->config, t.config);
+    EXPECT_EQ(t.epochs, 3) << t.id;
+    EXPECT_EQ(t.metrics["pretrain_epochs"], 0) << t.id;
+    EXPECT_EQ(t.metrics["inherit"]["inherited"], t.metrics["inherit"]["total"]) << "all of φ is inherited";
+    // The best done trial before it (that has no refinement yet) was chosen.
+    for (const auto& x : trials) {
+      if (x.id < t.id && !is_refinement(x) && !refs.count(x.id) && x.config != t.config) {
+        EXPECT_LE(*x.val_acc, *ref->val_acc + 1e-12) << "trial " << x.id << " beat reference " << ref->id;
+      }
+    }
+  }
+  EXPECT_EQ(refs.size(), 2u) << "two distinct trials refined";
 }
