@@ -117,9 +117,9 @@ void check_settings(const SearchSettings& s) {
                "--early-stop '" << s.early_stop << "': expected off or median");
   SPARSE_CHECK(s.early_stop_peers >= 1 && s.early_stop_peers <= 100000,
                "--early-stop-peers " << s.early_stop_peers << " is out of range, expected 1 to 100000");
-  SPARSE_CHECK(s.refine_trials >= 0 && s.refine_trials <= s.trials() - s.plan.initial,
-               "--refine " << s.refine_trials << " is out of range, expected 0 to " << s.trials() - s.plan.initial
-                           << " (the trials after the initial random ones)");
+  SPARSE_CHECK(s.refine_trials >= 0 && s.refine_trials < s.trials(),
+               "--refine " << s.refine_trials << " is out of range, expected 0 to " << s.trials() - 1
+                           << " (fewer than the trial budget: a refinement continues an earlier trial)");
   SPARSE_CHECK(s.refine_epochs >= 1 && s.refine_epochs <= 100000,
                "--refine-epochs " << s.refine_epochs << " is out of range, expected 1 to 100000");
   SPARSE_CHECK(s.refine_after > 0 && s.refine_after <= 1,

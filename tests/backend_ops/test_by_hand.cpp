@@ -1,5 +1,6 @@
 // Ops checked against numbers worked out by hand, on the CPU backend and the reference: one Adam step (t = 1 and
-// t = 3, bias correction), prune_mask per weight and per group (conv inner = 1, FC inner = Out) with and without
+// t = 3, bias correction), the SpVD and BC KL terms and their gradients (log α = 8, 0, −3, the clip at ±8, the BC
+// group asymptote, the BC weight term at (0, 0)), prune_mask per weight and per group (conv inner = 1, FC inner = Out) with and without
 // group_scale, softmax cross-entropy loss and `correct` (first maximum on ties); the noise contract (same
 // seed/offset → same ε, another offset or seed → other ε, ε of element e = philox_normal4(seed, offset, e/4)[e%4]
 // (to 2e-6 relative),
@@ -143,6 +144,76 @@ std::vector<float> lrt_noise(Backend& b, int64_t count, uint64_t seed, uint64_t 
   b.lrt_sample_forward(LrtSampleForwardArgsT<float>{
       .count = count, .seed = seed, .offset = offset, .mu = mu.data(), .var = var.data(), .y = y.data()});
   return y.download();
+}
+
+// The KL terms at points worked out independently of ref_ops.hpp (40-digit decimal arithmetic of REFERENCE.md §3-4
+// with k1 = 0.63576, k2 = 1.87320, k3 = 1.48695), on the reference (double) and the CPU backend (float).
+TEST(ByHand, SpvdKlAtLogAlphaEightZeroAndTheClip) {
+  struct Case {
+    float theta, log_sigma2;
+    double kl, dtheta, dlog_sigma2;  // ∂KL/∂log σ² = ∂KL/∂log α; ∂KL/∂θ = ∂KL/∂log α · (−2/θ)
+  };
+  const Case cases[] = {
+      {1.0f, 8.0f, 1.683693469553989e-4, 3.373312231239497e-4, -1.686656115619748e-4},  // log α = 8 (clip edge)
+      {1.0f, 0.0f, 0.4312389509903088, 0.7182554566399083, -0.3591277283199541},         // log α = 0
+      {1.0f, -3.0f, 2.115590218970038, 1.075556175923214, -0.5377780879616072},  // log α = −3
+      {1.0f, 30.0f, 1.683693469553989e-4, 0.0, 0.0},   // log α = 30, clipped to 8: no gradient
+      {1.0f, -30.0f, 4.635899480334027, 0.0, 0.0},     // log α = −30, clipped to −8: no gradient
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("theta " + std::to_string(c.theta) + " log_sigma2 " + std::to_string(c.log_sigma2));
+    double kl = 0, dth = 0, dls = 0;
+    const double th = c.theta, ls = c.log_sigma2;
+    ref::spvd_kl_forward(SpvdKlForwardArgsT<double>{.count = 1, .theta = &th, .log_sigma2 = &ls, .kl = &kl});
+    ref::spvd_kl_backward(SpvdKlBackwardArgsT<double>{.count = 1, .scale = 1.0, .theta = &th, .log_sigma2 = &ls,
+                                                      .dtheta = &dth, .dlog_sigma2 = &dls, .accumulate = false});
+    EXPECT_NEAR(kl, c.kl, 1e-6 * std::fabs(c.kl));
+    EXPECT_NEAR(dth, c.dtheta, 1e-6 * std::fabs(c.dtheta) + 1e-12);
+    EXPECT_NEAR(dls, c.dlog_sigma2, 1e-6 * std::fabs(c.dlog_sigma2) + 1e-12);
+    Buffer<float> t = upload(std::vector<float>{c.theta}), l = upload(std::vector<float>{c.log_sigma2});
+    Buffer<float> k(cpu(), 1), gt(cpu(), 1), gl(cpu(), 1);
+    cpu().spvd_kl_forward({1, t.data(), l.data(), k.data()});
+    cpu().spvd_kl_backward({1, 1.0f, t.data(), l.data(), gt.data(), gl.data(), false});
+    EXPECT_NEAR(k.download()[0], c.kl, 2e-6 * std::fabs(c.kl));
+    EXPECT_NEAR(gt.download()[0], c.dtheta, 2e-5 * std::fabs(c.dtheta) + 1e-9);
+    EXPECT_NEAR(gl.download()[0], c.dlog_sigma2, 2e-5 * std::fabs(c.dlog_sigma2) + 1e-9);
+  }
+}
+
+// BC: the group term is not clipped (log α_z → −∞ gives KL + 0.5·log α → k1), the weight term vanishes at
+// (μ, log σ²) = (0, 0) with zero gradient and is 3 − 0.5·log 3 at (2, log 3).
+TEST(ByHand, BcKlGroupAsymptoteAndWeightTerm) {
+  const std::vector<float> mu_z = {1.0f, 1.0f}, ls_z = {-30.0f, 0.0f}, mu_w = {0.0f, 2.0f},
+                           ls_w = {0.0f, std::log(3.0f)};
+  const double want_kl = (15.63576 + 4.7e-14) + 0.4312389509903088 + 0.0 + 2.450693855665945;
+  double kl = 0;
+  const std::vector<double> mz(mu_z.begin(), mu_z.end()), lz(ls_z.begin(), ls_z.end()), mw(mu_w.begin(), mu_w.end()),
+      lw(ls_w.begin(), ls_w.end());
+  ref::bc_kl_forward(BcKlForwardArgsT<double>{.groups = 2, .weights = 2, .mu_z = mz.data(), .log_sigma2_z = lz.data(),
+                                              .mu_w = mw.data(), .log_sigma2_w = lw.data(), .kl = &kl});
+  EXPECT_NEAR(kl, want_kl, 1e-6);
+  std::vector<double> dmz(2), dlz(2), dmw(2), dlw(2);
+  ref::bc_kl_backward(BcKlBackwardArgsT<double>{.groups = 2, .weights = 2, .scale = 1.0, .mu_z = mz.data(),
+                                                .log_sigma2_z = lz.data(), .mu_w = mw.data(), .log_sigma2_w = lw.data(),
+                                                .dmu_z = dmz.data(), .dlog_sigma2_z = dlz.data(), .dmu_w = dmw.data(),
+                                                .dlog_sigma2_w = dlw.data(), .accumulate = false});
+  EXPECT_NEAR(dlz[0], -0.4999999999999532, 1e-9);  // −0.5 on the asymptote
+  EXPECT_NEAR(dmz[0], 2 * 0.4999999999999532, 1e-8);
+  EXPECT_NEAR(dlz[1], -0.3591277283199541, 1e-8);  // log α = −log(1 + 1e-8) ≈ −1e-8
+  EXPECT_DOUBLE_EQ(dmw[0], 0.0);
+  EXPECT_DOUBLE_EQ(dlw[0], 0.0);
+  EXPECT_NEAR(dmw[1], 2.0, 1e-12);
+  EXPECT_NEAR(dlw[1], 1.0, 1e-6);  // 0.5·(σ² − 1) with σ² = 3 (float log 3)
+  Buffer<float> bmz = upload(mu_z), blz = upload(ls_z), bmw = upload(mu_w), blw = upload(ls_w);
+  Buffer<float> k(cpu(), 1), gmz(cpu(), 2), glz(cpu(), 2), gmw(cpu(), 2), glw(cpu(), 2);
+  cpu().bc_kl_forward({2, 2, bmz.data(), blz.data(), bmw.data(), blw.data(), k.data()});
+  cpu().bc_kl_backward({2, 2, 1.0f, bmz.data(), blz.data(), bmw.data(), blw.data(), gmz.data(), glz.data(), gmw.data(),
+                        glw.data(), false});
+  EXPECT_NEAR(k.download()[0], want_kl, 2e-6 * want_kl);
+  EXPECT_NEAR(glz.download()[0], -0.5, 1e-5);
+  EXPECT_NEAR(gmz.download()[0], 1.0, 1e-5);
+  EXPECT_NEAR(glw.download()[0], 0.0, 1e-6);
+  EXPECT_NEAR(gmw.download()[1], 2.0, 1e-5);
 }
 
 TEST(Noise, LrtSampleIsAPureFunctionOfSeedAndOffset) {

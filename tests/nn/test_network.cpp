@@ -83,6 +83,55 @@ void check_gradients(Network& net, Mode mode, float kl_scale) {
   EXPECT_GE(checked, 0.7 * sampled) << checked << " of " << sampled << " elements had a stable finite difference";
 }
 
+// Directional finite differences along a random direction d over a whole tensor: (L(v + h·d) − L(v − h·d)) / 2h
+// against Σ grad·d. Log-variance gradients are ~5e-4 per element at initialization, under the element check's
+// absolute tolerance, so a zero or sign-flipped one would pass it; summed along d they are well above float noise,
+// and the relative error tells a right gradient (≈ 0) from a zero (1) or a flipped one (2). `corrupt` is applied to
+// the analytic gradient first (the test shows the check catches those faults). Returns the largest relative
+// error over the tensors whose name contains `which` (steps h and 2h); `checked` counts them.
+enum class Corrupt { none, zero, flip };
+double directional_error(Network& net, Mode mode, float kl_scale, const std::string& which, float h, Corrupt corrupt,
+                         int& checked) {
+  const uint64_t step = 5;
+  Loss loss{net, mode, kl_scale, step};
+  loss();
+  net.backward(mode, kl_scale, step);
+  PhiloxStream dir(13);
+  double worst = 0;
+  checked = 0;
+  for (auto& p : net.params()) {
+    if (!p.trained || p.name.find(which) == std::string::npos) continue;
+    std::vector<float> grad = p.grad.download();
+    for (auto& g : grad) g = corrupt == Corrupt::zero ? 0.0f : corrupt == Corrupt::flip ? -g : g;
+    const std::vector<float> value = p.value.download();
+    std::vector<float> d(value.size());
+    double analytic = 0;
+    for (size_t e = 0; e < d.size(); ++e) {
+      d[e] = static_cast<float>(dir.normal());
+      analytic += double(grad[e]) * double(d[e]);
+    }
+    auto numeric = [&](float step_size) {
+      std::vector<float> moved(value.size());
+      for (size_t e = 0; e < d.size(); ++e) moved[e] = value[e] + step_size * d[e];
+      p.value.upload(moved);
+      const double up = loss();
+      for (size_t e = 0; e < d.size(); ++e) moved[e] = value[e] - step_size * d[e];
+      p.value.upload(moved);
+      const double down = loss();
+      p.value.upload(value);
+      return (up - down) / (2.0 * double(step_size));
+    };
+    const double n1 = numeric(2 * h), n2 = numeric(h);
+    // A tensor whose two step sizes disagree crossed a ReLU or max-pool kink along d: skipped, as in
+    // check_gradients. A usable one must have a derivative well above float noise.
+    if (std::fabs(n1 - n2) > 0.02 * std::fabs(n2) + 1e-6) continue;
+    EXPECT_GT(std::fabs(n2), 1e-5) << p.name << ": directional derivative too small to test";
+    worst = std::max(worst, std::fabs(analytic - n2) / std::fabs(n2));
+    ++checked;
+  }
+  return worst;
+}
+
 space::Config branched_config(bool bn, bool residual) {
   space::Config c = test::small_config(3, {4, 4}, 600);
   c.batch_norm = bn;
@@ -269,6 +318,53 @@ TEST(Phi, InheritanceCopiesIdenticalNodesAndOverlappingSlices) {
   const auto r2 = ref.find_param("block1.layer2.conv/theta")->value.download();  // [3,3,4,4]
   const auto m2 = m.find_param("block1.layer2.conv/theta")->value.download();    // [3,3,4,6]
   EXPECT_EQ(m2[size_t(((1 * 3 + 2) * 4 + 3) * 6 + 3)], r2[size_t(((1 * 3 + 2) * 4 + 3) * 4 + 3)]);
+}
+
+}  // namespace
+}  // namespace sparse::nn
+
+namespace sparse::nn {
+namespace {
+
+// The log-variance gradients (SpVD log σ², BC log σ²_w and log σ²_z, BC μ_z) along random directions: right within
+// 2 %, and a zeroed or sign-flipped gradient is caught.
+TEST(NetworkGradients, LogVarianceGradientsAlongRandomDirectionsCatchZeroAndSignFlip) {
+  auto be = cpu::make_cpu_backend(1);
+  for (const Method method : {Method::spvd, Method::bc}) {
+    space::Config c = branched_config(false, false);
+    c.merge_type = space::MergeType::Sum;
+    Network net(*be, c, method, 4, 1);
+    random_batch(net, 4, 9);
+    // Raise every variance to log α = −2 (σ ≈ 0.37·|mean|): the noise then matters to the data term too, and no
+    // log α sits at the clip, where the gradient is zero by design.
+    auto& ps = net.params();
+    auto find = [&](const std::string& name) -> Param& {
+      for (auto& q : ps)
+        if (q.name == name) return q;
+      ADD_FAILURE() << "no parameter " << name;
+      return ps.front();
+    };
+    for (auto& q : ps) {
+      const auto slash = q.name.rfind('/');
+      const std::string leaf = q.name.substr(slash + 1), base = q.name.substr(0, slash);
+      if (leaf != "log_sigma2" && leaf != "log_sigma2_z") continue;
+      const std::vector<float> mean = find(base + (leaf == "log_sigma2" ? "/theta" : "/mu_z")).value.download();
+      std::vector<float> ls(mean.size());
+      for (size_t e = 0; e < ls.size(); ++e) ls[e] = std::log(mean[e] * mean[e] + 1e-8f) - 2.0f;
+      q.value.upload(ls);
+    }
+    for (const std::string& which : method == Method::bc ? std::vector<std::string>{"log_sigma2", "mu_z"}
+                                                        : std::vector<std::string>{"log_sigma2"}) {
+      SCOPED_TRACE(to_string(method) + std::string(" ") + which);
+      int checked = 0;
+      // μ_z scales whole channels (larger, more curved derivatives): a smaller step.
+      const float h = which == "mu_z" ? 5e-4f : 5e-3f;
+      EXPECT_LT(directional_error(net, Mode::variational, 1e-3f, which, h, Corrupt::none, checked), 0.02);
+      EXPECT_GE(checked, 2);
+      EXPECT_GT(directional_error(net, Mode::variational, 1e-3f, which, h, Corrupt::zero, checked), 0.9);
+      EXPECT_GT(directional_error(net, Mode::variational, 1e-3f, which, h, Corrupt::flip, checked), 1.8);
+    }
+  }
 }
 
 }  // namespace

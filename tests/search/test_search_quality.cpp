@@ -174,7 +174,7 @@ TEST(SearchQuality, BadValuesOfTheNewFlagsAreRefusedNamingThem) {
       {"--log-variance-lr-scale 0", "--log-variance-lr-scale 0"},
       {"--pruning maybe", "--pruning 'maybe'"},
       {"--initial 1 --refine -1", "--refine -1"},
-      {"--initial 1 --refine 2", "--refine 2 is out of range"},  // 2 trials, 1 of them initial random: at most 1
+      {"--initial 1 --refine 2", "--refine 2 is out of range"},  // 2 trials: at most 1 refinement
       {"--initial 1 --refine 1 --refine-epochs 0", "--refine-epochs 0"},
       {"--initial 1 --refine 1 --refine-after 0", "--refine-after 0"},
       {"--initial 1 --refine 1 --refine-after 1.5", "--refine-after 1.5"},
