@@ -1,6 +1,7 @@
 // The refinement stage (see refine.hpp).
 #include "host/search/refine.hpp"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -31,9 +32,15 @@ bool refinement_due(const SearchSettings& s, size_t created, double elapsed_seco
   return static_cast<int64_t>(created) >= static_cast<int64_t>(s.trials()) - s.refine_trials;
 }
 
+double refinement_seconds(const store::TrialRecord& t, const SearchSettings& s) {
+  const double seconds = t.metrics.is_object() ? t.metrics.value("seconds", 0.0) : 0.0;
+  const int pretrain = t.metrics.is_object() ? t.metrics.value("pretrain_epochs", 0) : 0;
+  return seconds / std::max(1, t.epochs + pretrain) * s.refine_epochs;
+}
+
 std::optional<store::TrialRecord> refinement_trial(const std::vector<store::TrialRecord>& trials,
                                                    const SearchSettings& s, const space::Space& space,
-                                                   int64_t search_id, int stage) {
+                                                   int64_t search_id, int stage, double remaining_seconds) {
   std::set<std::string> refined;
   int count = 0;
   for (const auto& t : trials)
@@ -47,6 +54,7 @@ std::optional<store::TrialRecord> refinement_trial(const std::vector<store::Tria
     if (t.state != store::TrialState::Done || !feasible(t, s)) continue;
     const auto k = key_of(t, space);
     if (!k || refined.count(*k)) continue;
+    if (remaining_seconds >= 0 && refinement_seconds(t, s) > remaining_seconds) continue;
     if (!best || *t.val_acc > *best->val_acc) best = &t;
   }
   if (!best) return std::nullopt;
@@ -59,6 +67,7 @@ std::optional<store::TrialRecord> refinement_trial(const std::vector<store::Tria
   r.proposal = {{"kind", "refine"},
                 {"reference_val_acc", *best->val_acc},
                 {"refinement", count + 1},
+                {"estimated_seconds", refinement_seconds(*best, s)},
                 {"train_epochs", s.refine_epochs}};
   return r;
 }

@@ -143,7 +143,8 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
     if (static_cast<int>(trials.size()) < total) {
       std::optional<store::TrialRecord> refine;
       if (refinement_due(settings, trials.size(), elapsed()))
-        refine = refinement_trial(trials, settings, space, id, settings.plan.stage_of(static_cast<int64_t>(trials.size())));
+        refine = refinement_trial(trials, settings, space, id, settings.plan.stage_of(static_cast<int64_t>(trials.size())),
+                                  settings.time_seconds > 0 ? settings.time_seconds - elapsed() : -1.0);
       if (refine) refine->proposal["index"] = trials.size();
       st.add_trial(refine ? *refine : proposer.next(trials));
       return true;

@@ -276,8 +276,17 @@ TEST(SearchQuality, RefinementContinuesTheBestFeasibleTrialsOnce) {
   std::vector<store::TrialRecord> trials = {scored(1, space::to_json(a).dump(), 0.70, 500),
                                             scored(2, space::to_json(b).dump(), 0.80, 900),
                                             scored(3, space::to_json(c).dump(), 0.95, 5000)};
+  // Trial 2 trained 2 epochs in 100 s: refining it for 7 takes ~350 s; with 300 s left trial 1 (10 s) is chosen.
+  trials[1].epochs = 2;
+  trials[1].metrics = {{"seconds", 100.0}, {"pretrain_epochs", 0}};
+  trials[0].epochs = 2;
+  trials[0].metrics = {{"seconds", 10.0}, {"pretrain_epochs", 0}};
+  EXPECT_DOUBLE_EQ(refinement_seconds(trials[1], s), 350.0);
+  EXPECT_EQ(refinement_trial(trials, s, space, 9, 2, 300.0)->reference_id, std::optional<int64_t>(1));
+  EXPECT_FALSE(refinement_trial(trials, s, space, 9, 2, 20.0).has_value()) << "nothing fits in 20 s";
   const auto first = refinement_trial(trials, s, space, 9, 2);
   ASSERT_TRUE(first.has_value());
+  EXPECT_DOUBLE_EQ(first->proposal["estimated_seconds"].get<double>(), 350.0);
   EXPECT_TRUE(is_refinement(*first));
   EXPECT_EQ(first->reference_id, std::optional<int64_t>(2));
   EXPECT_EQ(first->config, trials[1].config) << "a refinement keeps its reference's config";
