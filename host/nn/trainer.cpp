@@ -144,8 +144,10 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
       const double share = net.pruned_share();
       r.epochs_run = e + 1;
       r.val_curve.push_back(val);
+      const double ce = ce_sum / double(std::max<size_t>(1, per_epoch));
+      r.pruned_curve.push_back(share);
+      r.loss_curve.push_back(ce + gamma * kl_last / n_train);
       if (st.on_epoch) {
-        const double ce = ce_sum / double(std::max<size_t>(1, per_epoch));
         st.on_epoch({{"epoch", e + 1},
                      {"phase", pre ? "pretrain" : st.pruning ? "variational" : "dense"},
                      {"loss", ce + gamma * kl_last / n_train},
@@ -192,6 +194,8 @@ nlohmann::json TrainResult::summary() const {
                       {"pruned_share", pruned_share},
                       {"epochs", epochs_run},
                       {"val_curve", val_curve},
+                      {"pruned_curve", pruned_curve},
+                      {"loss_curve", loss_curve},
                       {"stopped_at_epoch", stopped_at_epoch},
                       {"pretrain_epochs", pretrain_epochs},
                       {"seconds", seconds},

@@ -56,6 +56,8 @@ struct TrainResult {
   int epochs_run = 0, pretrain_epochs = 0;
   int stopped_at_epoch = 0;       // > 0 when stop_after_epoch ended training after that epoch
   std::vector<double> val_curve;  // validation accuracy after each epoch (val_limit images)
+  std::vector<double> pruned_curve;  // share of weights pruned after each epoch (Network::pruned_share)
+  std::vector<double> loss_curve;    // mean training loss of each epoch (CE + γ·KL/N with the epoch's last KL)
   double seconds = 0;
   InheritReport inherit;
   memory::PruningState pruning;

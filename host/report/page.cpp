@@ -40,7 +40,7 @@ figure { margin: 0; }
 figcaption { font-size: 12px; color: #555; }
 svg.plot, svg.bars { width: 100%; height: auto; display: block; }
 svg.arch { width: 100%; max-width: 460px; height: auto; display: block; }
-svg.curve, svg.bars, svg.progress { max-width: 580px; }
+svg.curve, svg.series, svg.bars, svg.progress { max-width: 580px; }
 circle.pt { stroke: #fff; stroke-width: 0.6; }
 circle.s0 { fill: #8c8c8c; } circle.s1 { fill: #1f77b4; } circle.s2 { fill: #ff7f0e; } circle.s3 { fill: #2ca02c; }
 circle.infeasible { fill-opacity: 0.28; }

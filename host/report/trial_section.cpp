@@ -78,6 +78,34 @@ std::string curve_svg(const store::TrialRecord& t) {
   return plot.svg(caption, "curve");
 }
 
+// A per-epoch series of the trial's metrics (pruned_curve, loss_curve); "" when the trial has none (stores written
+// before they were recorded).
+std::string series_svg(const store::TrialRecord& t, const std::string& key, const std::string& label,
+                       const std::string& caption, bool percent) {
+  const nlohmann::json& m = t.metrics;
+  if (!m.is_object() || !m.contains(key) || !m[key].is_array() || m[key].empty()) return "";
+  std::vector<std::pair<double, double>> pts;
+  int epoch = 0;
+  double lo = percent ? 0 : 1e300, hi = percent ? 0.05 : -1e300;
+  for (const auto& v : m[key]) {
+    if (!v.is_number()) continue;
+    const double y = v.get<double>() * (percent ? 100 : 1);
+    pts.emplace_back(++epoch, y);
+    lo = std::min(lo, y), hi = std::max(hi, y);
+  }
+  if (pts.empty()) return "";
+  Axis ay = linear_axis(label, lo, hi);
+  if (percent) ay.lo = 0;
+  Axis ax = linear_axis("epoch", 1, std::max(epoch, 2));
+  ax.integer = true;
+  Plot plot(ax, ay, 520, 200);
+  const int pre = is_number(m, "pretrain_epochs") ? m["pretrain_epochs"].get<int>() : 0;
+  if (pre > 0) plot.shade(0.5, pre + 0.5, ay.lo, ay.hi, "pretrain", "deterministic pretraining epochs");
+  plot.line(pts, "#d62728", false, caption);
+  for (const auto& [x, y] : pts) plot.point(x, y, 3, "ep", "epoch " + fixed(x, 0) + ": " + label + " " + fixed(y, percent ? 1 : 4));
+  return plot.svg(caption, "series");
+}
+
 std::string fact(const std::string& name, const std::string& value) {
   return "<div><dt>" + h(name) + "</dt><dd>" + h(value) + "</dd></div>";
 }
@@ -282,6 +310,10 @@ std::string trial_section(const Study& st, const store::TrialRecord& t, const st
   }
   if (!arch_note.empty()) os << "<p class=\"note warn\">" << h(arch_note) << "</p>";
   os << "</figure>\n<div class=\"trial-plots\">\n<figure>" << curve_svg(t) << "</figure>\n";
+  for (const std::string& series :
+       {series_svg(t, "pruned_curve", "% pruned", "Share of the weights pruned after each epoch", true),
+        series_svg(t, "loss_curve", "training loss", "Training loss per epoch (CE + γ·KL / N)", false)})
+    if (!series.empty()) os << "<figure>" << series << "</figure>\n";
   if (lm) {
     std::vector<Bar> ms_bars, wm_bars;
     const bool wm6 = o.wm == "wm6";

@@ -203,4 +203,14 @@ TEST(ReportTrialSection, ATrialWithMissingPiecesStillGetsItsSection) {
   EXPECT_NE(drawn.find("class=\"arch\""), std::string::npos);
   EXPECT_NE(drawn.find("no per-layer figures"), std::string::npos) << "dense drawing, said so";
   EXPECT_NE(drawn.find("stopped (median 0.750)"), std::string::npos);
+  EXPECT_EQ(drawn.find("Share of the weights pruned"), std::string::npos) << "no pruned_curve, no plot";
+  t.metrics["pruned_curve"] = {0.0, 0.1, 0.25};
+  t.metrics["loss_curve"] = {1.2, 0.8, 0.6};
+  const std::string curves = trial_section(st, t, {9}, {});
+  const auto series = test::svgs_with(curves, "class=\"plot series\"");
+  EXPECT_NE(curves.find("Share of the weights pruned after each epoch"), std::string::npos);
+  EXPECT_NE(curves.find("epoch 3: % pruned 25.0"), std::string::npos) << curves;
+  EXPECT_NE(curves.find("epoch 2: training loss 0.8000"), std::string::npos);
+  EXPECT_EQ(series.size(), 2u) << "pruned share and loss";
+  EXPECT_EQ(test::svgs_with(curves, "class=\"plot curve\"").size(), 1u) << "validation accuracy";
 }
