@@ -2,7 +2,9 @@
 // dispatch of every op of host/core/op_list.hpp to the kernels of conv_ops.cu and cuda_ops.cu.
 // Invariants: every entry point first makes the backend's device current (the search runs backends of several
 // devices from several threads); all copies are stream-ordered on the backend's stream, download() waits;
-// errors throw sparse::Error (CUDA_CHECK / CUBLAS_CHECK), "out of memory" in the message for allocation failures.
+// every CUDA / cuBLAS error throws sparse::DeviceError naming "cuda:N", the entry point ("alloc", "download",
+// "conv2d_forward", ...) and the runtime's reason, "out of memory" in it for allocation failures; free() never
+// throws: a failed cudaFree marks the backend failed and every later call throws a DeviceError saying so.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -15,14 +17,26 @@
 
 namespace sparse::cuda {
 
+namespace {
+// "cuda:N" of the calling thread's current device, "" when even that fails.
+std::string current_device() {
+  int d = -1;
+  if (cudaGetDevice(&d) != cudaSuccess) {
+    cudaGetLastError();
+    return "";
+  }
+  return "cuda:" + std::to_string(d);
+}
+}  // namespace
+
 void throw_cuda(cudaError_t err, const char* expr, const char* file, int line) {
+  cudaGetLastError();  // clear it, out-of-memory included: a stale error must not be blamed on a later call
   std::ostringstream os;
   if (err == cudaErrorMemoryAllocation)
     os << "CUDA device out of memory (" << cudaGetErrorName(err) << ": " << cudaGetErrorString(err) << ")";
   else
     os << "CUDA error " << cudaGetErrorName(err) << ": " << cudaGetErrorString(err);
-  if (err != cudaErrorMemoryAllocation) cudaGetLastError();  // clear a non-sticky error
-  throw_error(os.str(), expr, file, line);
+  throw DeviceError(current_device(), "", os.str(), expr, file, line);
 }
 
 namespace {
@@ -48,7 +62,8 @@ void throw_cublas(cublasStatus_t st, const char* expr, const char* file, int lin
     os << "cuBLAS: device out of memory (" << cublas_status_name(st) << ")";
   else
     os << "cuBLAS error " << cublas_status_name(st) << " (" << int(st) << ")";
-  throw_error(os.str(), expr, file, line);
+  cudaGetLastError();  // a failed cuBLAS call may leave a CUDA error behind
+  throw DeviceError(current_device(), "", os.str(), expr, file, line);
 }
 
 namespace {
@@ -84,64 +99,86 @@ class CudaBackend final : public Backend {
   std::string name() const override { return "cuda:" + std::to_string(device_); }
 
   void* alloc(size_t bytes) override {
-    use();
     void* p = nullptr;
-    const size_t rounded = (std::max<size_t>(bytes, 1) + 255) / 256 * 256;
-    const cudaError_t err = cudaMalloc(&p, rounded);
-    if (err != cudaSuccess) {
-      cudaGetLastError();
-      std::ostringstream os;
-      os << name() << ": device out of memory allocating " << bytes << " bytes (" << cudaGetErrorName(err) << ": "
-         << cudaGetErrorString(err) << ")";
-      throw_error(os.str(), "cudaMalloc(&p, rounded)", __FILE__, __LINE__);
-    }
+    guarded("alloc", [&] {
+      const size_t rounded = (std::max<size_t>(bytes, 1) + 255) / 256 * 256;
+      const cudaError_t err = cudaMalloc(&p, rounded);
+      if (err != cudaSuccess) {
+        cudaGetLastError();
+        std::ostringstream os;
+        os << "device out of memory allocating " << bytes << " bytes (" << cudaGetErrorName(err) << ": "
+           << cudaGetErrorString(err) << ")";
+        throw DeviceError(name(), "alloc", os.str(), "cudaMalloc(&p, rounded)", __FILE__, __LINE__);
+      }
+    });
     return p;  // cudaMalloc returns 256-byte aligned memory
   }
-  void free(void* p) override {
+  // Runs in destructors, also while unwinding from an earlier error: records a failure instead of throwing.
+  void free(void* p) noexcept override {
     if (!p) return;
-    use();
-    CUDA_CHECK(cudaFree(p));  // implicitly synchronizes the device: pending kernels cannot use freed memory
+    cudaError_t err = cudaSetDevice(device_);
+    // cudaFree implicitly synchronizes the device: pending kernels cannot use freed memory.
+    if (err == cudaSuccess) err = cudaFree(p);
+    if (err == cudaSuccess) return;
+    cudaGetLastError();
+    try {
+      if (failed_.empty())
+        failed_ = std::string("an earlier cudaFree failed (") + cudaGetErrorName(err) + ": " +
+                  cudaGetErrorString(err) + ")";
+    } catch (...) {  // no memory for the message: the failure is still recorded below
+    }
+    failed_flag_ = true;
   }
   void upload(void* dst, const void* src, size_t bytes) override {
     if (!bytes) return;
-    use();
     // Pageable source: returns once the bytes are staged, so the caller may reuse `src`.
-    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx_.stream));
+    guarded("upload", [&] { CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx_.stream)); });
   }
   void download(void* dst, const void* src, size_t bytes) override {
     if (!bytes) return;
-    use();
-    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx_.stream));
-    CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+    guarded("download", [&] {
+      CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx_.stream));
+      CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+    });
   }
   void copy(void* dst, const void* src, size_t bytes) override {
     if (!bytes || dst == src) return;
-    use();
-    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx_.stream));
+    guarded("copy", [&] { CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx_.stream)); });
   }
   void zero(void* p, size_t bytes) override {
     if (!bytes) return;
-    use();
-    CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, ctx_.stream));
+    guarded("zero", [&] { CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, ctx_.stream)); });
   }
   void synchronize() override {
-    use();
-    CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+    guarded("synchronize", [&] { CUDA_CHECK(cudaStreamSynchronize(ctx_.stream)); });
   }
 
 #define SPARSE_CUDA_DEFINE_OP(op, Args) \
-  void op(const Args<float>& a) override { \
-    use();                                 \
-    ops::op(a, ctx_);                      \
-  }
+  void op(const Args<float>& a) override { guarded(#op, [&] { ops::op(a, ctx_); }); }
   SPARSE_OP_LIST(SPARSE_CUDA_DEFINE_OP)
 #undef SPARSE_CUDA_DEFINE_OP
 
  private:
-  void use() const { CUDA_CHECK(cudaSetDevice(device_)); }
+  // Runs `f` on this backend's device; a DeviceError from it is thrown again with this backend's name and `op`.
+  // A non-sticky error another caller left on this thread is cleared first, so it is not blamed on `op`; a sticky
+  // one (the context is lost) is reported by `f`'s first CUDA call. A backend whose free failed throws at every call.
+  template <class F>
+  void guarded(const char* op, F&& f) {
+    if (failed_flag_)
+      throw DeviceError(name(), op, failed_.empty() ? std::string("an earlier cudaFree failed") : failed_);
+    try {
+      cudaGetLastError();
+      CUDA_CHECK(cudaSetDevice(device_));
+      f();
+    } catch (const DeviceError& e) {
+      throw DeviceError(name(), op, e.reason(), e.expression().c_str(), e.file().c_str(), e.line());
+    }
+  }
 
   int device_;
   Ctx ctx_;
+  bool failed_flag_ = false;  // a cudaFree failed; failed_ says how
+  std::string failed_;
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
 // Shared by the CUDA backend's .cu files: error macros, the launch context and the per-op entry points.
-// Invariants: every CUDA / cuBLAS call goes through CUDA_CHECK / CUBLAS_CHECK, which throw sparse::Error with
-// the expression, file and line; an allocation failure's message contains "out of memory" (the search
-// scheduler re-queues such trials). Ops only enqueue work on ctx.stream: no host synchronization, no
-// allocation (scratch is grown once, outside steady-state steps, through Ctx::scratch).
+// Invariants: every CUDA / cuBLAS call goes through CUDA_CHECK / CUBLAS_CHECK, which clear the thread's last CUDA
+// error (so no stale error, out-of-memory included, is blamed on a later call) and throw sparse::DeviceError with
+// the current device, the runtime's reason, the expression, file and line; an allocation failure's reason contains
+// "out of memory". The search runner turns a DeviceError into a DeviceFailure: the trial is re-queued and the
+// slot's backend rebuilt (host/search/runner.hpp). Ops only enqueue work on ctx.stream: no host synchronization,
+// no allocation (scratch is grown once, outside steady-state steps, through Ctx::scratch).
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -15,6 +17,8 @@
 
 namespace sparse::cuda {
 
+// Both throw sparse::DeviceError naming the current device ("cuda:N"); the op is left to the caller (CudaBackend
+// fills in the backend call).
 [[noreturn]] void throw_cuda(cudaError_t err, const char* expr, const char* file, int line);
 [[noreturn]] void throw_cublas(cublasStatus_t st, const char* expr, const char* file, int line);
 

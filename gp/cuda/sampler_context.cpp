@@ -13,7 +13,11 @@ void throw_cusolver(cusolverStatus_t st, const char* expr, const char* file, int
   std::ostringstream os;
   if (st == CUSOLVER_STATUS_ALLOC_FAILED) os << "cuSOLVER: device out of memory (CUSOLVER_STATUS_ALLOC_FAILED)";
   else os << "cuSOLVER error " << int(st);
-  throw_error(os.str(), expr, file, line);
+  cudaGetLastError();  // clear what the failed call may have left, so no later call is blamed for it
+  int device = -1;
+  const bool known = cudaGetDevice(&device) == cudaSuccess;
+  cudaGetLastError();
+  throw DeviceError(known ? "cuda:" + std::to_string(device) : std::string(), "", os.str(), expr, file, line);
 }
 
 std::unique_lock<std::mutex> SamplerContext::acquire(int device, SamplerContext*& ctx) {

@@ -3,8 +3,9 @@
 // Invariants: a context is created once per device and process (handles are costly to create) and kept for the
 // process's life (never destroyed: destroying handles during static destruction races the CUDA runtime's own
 // teardown); it is used by one caller at a time (SamplerContext::acquire holds its mutex); device arrays are stream-ordered allocations from
-// the context's pool, freed on the stream they were allocated on; every error throws sparse::Error, and an
-// allocation failure's message contains "out of memory" (CUDA_CHECK / CUBLAS_CHECK of cuda/cuda_common.cuh).
+// the context's pool, freed on the stream they were allocated on; every error throws sparse::DeviceError and is
+// cleared from the thread's last CUDA error, and an allocation failure's message contains "out of memory"
+// (CUDA_CHECK / CUBLAS_CHECK of cuda/cuda_common.cuh); a failed free is cleared too, never left to a later call.
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -84,12 +85,13 @@ class DeviceArray {
       CUDA_CHECK(cudaMallocFromPoolAsync(reinterpret_cast<void**>(&p_), count_ * sizeof(T), ctx.pool(), stream_));
   }
   ~DeviceArray() {
-    if (p_) cudaFreeAsync(p_, stream_);  // no throw from a destructor; a failure here surfaces at the next check
+    // No throw from a destructor; a failure is cleared so that no later call on this thread is blamed for it.
+    if (p_ && cudaFreeAsync(p_, stream_) != cudaSuccess) cudaGetLastError();
   }
   DeviceArray(DeviceArray&& o) noexcept : p_(o.p_), count_(o.count_), stream_(o.stream_) { o.p_ = nullptr; }
   DeviceArray& operator=(DeviceArray&& o) noexcept {
     if (this != &o) {
-      if (p_) cudaFreeAsync(p_, stream_);
+      if (p_ && cudaFreeAsync(p_, stream_) != cudaSuccess) cudaGetLastError();
       p_ = o.p_;
       count_ = o.count_;
       stream_ = o.stream_;

@@ -431,6 +431,13 @@ void add_search_command(CLI::App& app) {
       std::_Exit(130);
     };
     so.on_trial_end = [log, obj](const search::Progress& p) { print_progress(log, p, obj); };
+    so.on_device_failure = [log](const search::DeviceSlot& slot, int64_t trial_id, const std::string& what,
+                                 bool retired) {
+      std::fprintf(log, "device failure on %s, trial %lld re-queued: %s\n", slot.name.c_str(),
+                   static_cast<long long>(trial_id), what.c_str());
+      if (retired) std::fprintf(log, "%s is retired: no more trials run on it\n", slot.name.c_str());
+      std::fflush(log);
+    };
     g_interrupts = 0;
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
@@ -450,7 +457,7 @@ void add_search_command(CLI::App& app) {
     std::string device_failures;
     for (const auto& s : rep.slots)
       if (!s.device_failure.empty())
-        device_failures += (device_failures.empty() ? "" : "; ") + s.slot.name + ": " + s.device_failure;
+        device_failures += (device_failures.empty() ? "" : "; ") + s.device_failure;  // names the slot
     const char* state = rep.complete      ? "complete"
                         : rep.interrupted ? "interrupted"
                         : rep.time_up     ? "time budget spent"
@@ -473,8 +480,8 @@ void add_search_command(CLI::App& app) {
       std::printf("%s", search::front_table(front, settings).c_str());
     }
     SPARSE_CHECK(rep.complete || rep.interrupted || rep.time_up,
-                 "every device failed (" << device_failures
-                                         << "); the search is not complete, continue it with --resume " << path);
+                 "every device failed (" << device_failures << "); the search is not complete (" << rep.queued
+                                         << " trial(s) queued), continue it with --resume " << path);
   });
 }
 

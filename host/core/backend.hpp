@@ -2,7 +2,9 @@
 // Invariants: every pointer an op takes was allocated by the same backend; ops are issued in order on the
 // backend's stream and may run asynchronously (CUDA), so host code reads results only through download(),
 // which waits; no op allocates memory (scratch is reserved up front by reserve_workspace or grown once on first
-// use, never inside a steady-state training step). Errors throw sparse::Error.
+// use, never inside a steady-state training step). Errors throw sparse::Error; a failure of the device itself
+// (CUDA error, device out of memory) throws sparse::DeviceError. free() never throws (it runs in destructors,
+// also during unwinding): a backend whose free fails records it and throws a DeviceError from its next call.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,9 +23,9 @@ class Backend {
   // "cpu" or "cuda:N".
   virtual std::string name() const = 0;
 
-  // Backend memory, 64-byte aligned; free(nullptr) is a no-op.
+  // Backend memory, 64-byte aligned; free(nullptr) is a no-op. free never throws (see the file comment).
   virtual void* alloc(size_t bytes) = 0;
-  virtual void free(void* p) = 0;
+  virtual void free(void* p) noexcept = 0;
   virtual void upload(void* dst, const void* src, size_t bytes) = 0;    // host -> backend
   virtual void download(void* dst, const void* src, size_t bytes) = 0;  // backend -> host (waits)
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;      // backend -> backend
@@ -35,7 +37,8 @@ class Backend {
 #undef SPARSE_BACKEND_DECLARE_OP
 };
 
-// Move-only owner of `count` elements of T in a backend's memory.
+// Move-only owner of `count` elements of T in a backend's memory. Never throws from its destructor, move or
+// reset(): Backend::free is noexcept.
 template <class T>
 class Buffer {
  public:

@@ -65,7 +65,7 @@ class CpuBackend final : public Backend {
     SPARSE_CHECK(p != nullptr, "cpu backend: out of host memory allocating " << bytes << " bytes");
     return p;
   }
-  void free(void* p) override { std::free(p); }
+  void free(void* p) noexcept override { std::free(p); }
   void upload(void* dst, const void* src, size_t bytes) override {
     if (bytes) std::memcpy(dst, src, bytes);
   }

@@ -14,9 +14,21 @@
 
 namespace sparse::search {
 
+namespace {
+std::string device_of(const DeviceSlot& slot) { return slot.cuda ? "cuda:" + std::to_string(slot.device) : "cpu"; }
+}  // namespace
+
 SearchRunner::SearchRunner(const SearchSettings& settings, const space::Space& space, const data::Dataset& data,
-                           SessionStore& store)
-    : s_(settings), objectives_(parse_objectives(settings.objectives)), space_(space), data_(data), store_(store) {}
+                           SessionStore& store, BackendFactory make_backend)
+    : s_(settings),
+      objectives_(parse_objectives(settings.objectives)),
+      space_(space),
+      data_(data),
+      store_(store),
+      make_backend_(std::move(make_backend)) {
+  if (!make_backend_)
+    make_backend_ = [](const DeviceSlot& slot) { return nn::make_backend(device_of(slot), slot.threads); };
+}
 
 Backend& SearchRunner::backend_for(const DeviceSlot& slot) {
   {
@@ -25,17 +37,49 @@ Backend& SearchRunner::backend_for(const DeviceSlot& slot) {
     if (it != backends_.end()) return *it->second;
   }
   std::unique_ptr<Backend> b;
-  const std::string device = slot.cuda ? "cuda:" + std::to_string(slot.device) : "cpu";
+  const std::string device = device_of(slot);
   try {
-    b = nn::make_backend(device, slot.threads);
+    b = make_backend_(slot);
   } catch (const std::exception& e) {
-    throw DeviceFailure(std::string("cannot create the ") + device + " backend for " + slot.name + ": " + e.what());
+    throw DeviceFailure(device, "create backend", "cannot create the backend of slot " + slot.name + ": " + e.what());
   }
   std::lock_guard<std::mutex> lock(mu_);
   return *(backends_[slot.name] = std::move(b));
 }
 
+void SearchRunner::drop_backend(const DeviceSlot& slot) {
+  std::unique_ptr<Backend> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = backends_.find(slot.name);
+    if (it == backends_.end()) return;
+    dropped = std::move(it->second);
+    backends_.erase(it);
+  }
+  // Destroyed here, outside the lock; the trial's buffers were freed while unwinding out of nn::train.
+}
+
 TrialOutcome SearchRunner::operator()(const store::TrialRecord& t, const DeviceSlot& slot) {
+  TrialOutcome out = run(t, slot);  // a DeviceFailure leaves here, its trial to be re-queued
+  std::vector<std::string> failures;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = device_failures_.find(t.id);
+    if (it != device_failures_.end()) {
+      failures = std::move(it->second);
+      device_failures_.erase(it);
+    }
+  }
+  if (!failures.empty()) {
+    if (out.ok)
+      out.result.metrics["device_failures"] = failures;
+    else
+      store_.set_failure_metrics(t.id, {{"device_failures", failures}});
+  }
+  return out;
+}
+
+TrialOutcome SearchRunner::run(const store::TrialRecord& t, const DeviceSlot& slot) {
   TrialOutcome out;
   const uint64_t seed = trial_seed(s_.seed, t.id);
   store_.set_failure_metrics(t.id, {{"device", slot.name}, {"seed", seed}});
@@ -98,10 +142,18 @@ TrialOutcome SearchRunner::operator()(const store::TrialRecord& t, const DeviceS
       return true;
     };
   }
-  Backend& backend = backend_for(slot);
   nn::TrainResult r;
   try {
+    Backend& backend = backend_for(slot);
     r = nn::train(backend, config, data_, st, reference ? &*reference : nullptr);
+  } catch (const DeviceError& e) {  // the device failed, not the trial: re-queued by the scheduler
+    drop_backend(slot);
+    const std::string device = e.device().empty() ? device_of(slot) : e.device();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      device_failures_[t.id].push_back(slot.name + ": " + e.what());
+    }
+    throw DeviceFailure(device, e.op(), e.reason(), e.expression().c_str(), e.file().c_str(), e.line());
   } catch (const std::bad_alloc&) {
     out.error = "out of memory while training on " + slot.name;
     return out;

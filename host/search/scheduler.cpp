@@ -1,4 +1,4 @@
-// Scheduler (see scheduler.hpp): worker threads, heartbeats, outcome recording, device retirement.
+// Scheduler (see scheduler.hpp): worker threads, heartbeats, outcome recording, re-queueing, device retirement.
 #include "host/search/scheduler.hpp"
 
 #include <chrono>
@@ -17,7 +17,9 @@ Scheduler::Scheduler(store::TrialStore& store, int64_t search_id, std::vector<De
       options_(std::move(options)) {
   SPARSE_CHECK(!slots_.empty(), "the scheduler needs at least one device");
   SPARSE_CHECK(options_.heartbeat_seconds > 0, "heartbeat interval " << options_.heartbeat_seconds << " s must be positive");
-  for (const auto& s : slots_) reports_.push_back({s, 0, 0, ""});
+  SPARSE_CHECK(options_.max_consecutive_device_failures >= 1,
+               "max_consecutive_device_failures " << options_.max_consecutive_device_failures << " must be >= 1");
+  for (const auto& s : slots_) reports_.push_back({s, 0, 0, 0, ""});
 }
 
 std::vector<SlotReport> Scheduler::run() {
@@ -29,6 +31,7 @@ std::vector<SlotReport> Scheduler::run() {
 
 void Scheduler::worker(size_t k) {
   const DeviceSlot slot = slots_[k];
+  int consecutive_device_failures = 0;
   while (!wants_stop()) {
     std::optional<store::TrialRecord> t = store_.claim_next(search_id_, slot.name);
     if (!t) {
@@ -58,8 +61,9 @@ void Scheduler::worker(size_t k) {
     std::string device_error;
     try {
       out = runner_(*t, slot);
-    } catch (const DeviceFailure& e) {
+    } catch (const DeviceError& e) {  // DeviceFailure included
       device_error = e.what();
+      if (device_error.empty()) device_error = "device failure without a reason";
     } catch (const std::exception& e) {
       out.ok = false;
       out.error = e.what();
@@ -75,10 +79,18 @@ void Scheduler::worker(size_t k) {
     beat.join();
     if (!device_error.empty()) {
       store_.requeue(t->id);
+      const bool retire = ++consecutive_device_failures >= options_.max_consecutive_device_failures;
       std::lock_guard<std::mutex> l(report_mu_);
-      reports_[k].device_failure = device_error;
-      return;
+      ++reports_[k].device_failures;
+      if (retire)
+        reports_[k].device_failure = slot.name + " retired after " + std::to_string(consecutive_device_failures) +
+                                     " consecutive device failure" + (consecutive_device_failures == 1 ? "" : "s") +
+                                     " (last: " + device_error + ")";
+      if (options_.on_device_failure) options_.on_device_failure(slot, t->id, device_error, retire);
+      if (retire) return;
+      continue;
     }
+    consecutive_device_failures = 0;
     if (out.ok) {
       if (!out.phi.empty()) store_.put_phi(t->id, out.phi);
       store_.finish(t->id, out.result);

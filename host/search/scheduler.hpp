@@ -2,7 +2,11 @@
 // the outcome; when the queue is empty a worker asks the proposer for more (pending trials are visible to
 // it in the store as running). Evaluations are asynchronous: a free device gets the next proposal at once.
 // Invariants: every claimed trial ends done, failed, or re-queued (its device failed); a trial's error never
-// stops the search; a DeviceFailure retires that slot and its trial runs elsewhere.
+// stops the search. A DeviceError from the runner (DeviceFailure, or any sparse::DeviceError) re-queues the trial,
+// which runs again on the next free slot, this one included (the runner rebuilds its backend); a slot whose device
+// fails on max_consecutive_device_failures claims in a row is retired with a message naming the device and the
+// last reason, and the search goes on on the others. When every slot is retired, run() returns and the re-queued
+// trial stays queued in the store (a resume runs it).
 #pragma once
 #include <atomic>
 #include <functional>
@@ -15,10 +19,12 @@
 
 namespace sparse::search {
 
-// Thrown by a runner when the device, not the trial, failed (CUDA error, device out of memory).
-class DeviceFailure : public Error {
+// Thrown by a runner when the device, not the trial, failed (CUDA error, device out of memory, a backend that
+// cannot be created): (device, op, reason) as in sparse::DeviceError. The scheduler re-queues the trial.
+class DeviceFailure : public DeviceError {
  public:
-  using Error::Error;
+  using DeviceError::DeviceError;
+  explicit DeviceFailure(const std::string& reason) : DeviceError("", "", reason) {}
 };
 
 struct TrialOutcome {
@@ -38,12 +44,18 @@ struct SchedulerOptions {
   std::atomic<bool>* stop = nullptr;  // set to end the search early (time budget, signal)
   // Called after each trial ends (done or failed), from the worker's thread, serialized.
   std::function<void(const store::TrialRecord&, const DeviceSlot&)> on_trial_end;
+  // A slot is retired after this many device failures in a row (a trial that ends, done or failed, resets the count).
+  int max_consecutive_device_failures = 3;
+  // Called after each device failure, once its trial is re-queued (`what`: the DeviceError's message; `retired`:
+  // the slot stops), from the worker's thread, serialized with on_trial_end.
+  std::function<void(const DeviceSlot&, int64_t trial_id, const std::string& what, bool retired)> on_device_failure;
 };
 
 struct SlotReport {
   DeviceSlot slot;
   int done = 0, failed = 0;
-  std::string device_failure;  // non-empty when the slot was retired
+  int device_failures = 0;     // trials this slot re-queued because its device failed
+  std::string device_failure;  // non-empty when the slot was retired: "<slot> retired after N ... (last: <what>)"
 };
 
 class Scheduler {

@@ -108,7 +108,7 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
     }
   StageProposer proposer(settings, space, search_id, gp_device);
   SessionStore session(store);
-  SearchRunner runner(settings, space, data, session);
+  SearchRunner runner(settings, space, data, session, options.make_backend);
   std::mutex own_mu;
   std::set<int64_t> own_running;  // trials this process is training now
   std::atomic<bool> stop{false}, finished{false}, saw_time_up{false}, saw_interrupt{false};
@@ -185,6 +185,7 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
   SchedulerOptions so;
   so.heartbeat_seconds = options.heartbeat_seconds;
   so.stop = &stop;
+  so.on_device_failure = options.on_device_failure;
   so.on_trial_end = [&](const store::TrialRecord& t, const DeviceSlot& slot) {
     ++ended_in_session;
     if (!options.on_trial_end) return;

@@ -12,6 +12,9 @@
 //    of their [started, finished] intervals) and adds its wall time. Time a killed process spent after its last
 //    ended trial is not counted. When the budget is spent, no further trial is proposed or started and running
 //    trials finish (a hard stop re-queues them instead).
+//  - Device failures: a trial whose device failed is re-queued, not failed, and its slot's backend rebuilt; a slot
+//    that fails repeatedly is retired (scheduler.hpp). When every slot is retired the session ends with its trials
+//    queued (complete is false, slots[].device_failure says why); a resume runs them.
 //  - Stop: the first interrupt acts like a spent time budget for this session; the second re-queues this
 //    process's running trials at once and calls on_hard_stop (the CLI exits with 130).
 //
@@ -31,6 +34,8 @@
 //                      seconds, initial_val_acc, pruned_share), inherit {reference_id, inherited, total,
 //                      tensors_copied, tensors_sliced, tensors_fresh}, feasible, seed, device, method,
 //                      search_seconds; failed: device, seed, search_seconds and what the trainer knew (epochs, error);
+//                      both: device_failures ["<slot>: <error>", ...] when this session re-queued the trial after
+//                      device failures (scheduler.hpp) before it ended;
 //  trials.error        why a failed trial failed ("diverged at epoch e, step s: ...", "bad config: ...", ...);
 //  phi                 φ of every done trial (nn::serialize_phi bytes).
 #pragma once
@@ -40,6 +45,7 @@
 #include <vector>
 
 #include "datasets/preset.hpp"
+#include "host/search/runner.hpp"
 #include "host/search/scheduler.hpp"
 #include "host/search/settings.hpp"
 #include "host/space/space.hpp"
@@ -76,6 +82,9 @@ struct SessionOptions {
   std::atomic<int>* interrupts = nullptr;             // count of SIGINT/SIGTERM received (see the file comment)
   std::function<void()> on_hard_stop;                 // after the second interrupt re-queued the running trials
   std::function<void(const Progress&)> on_trial_end;  // serialized, from a worker thread
+  // After a device failure re-queued `trial_id` (retired: the slot stops); serialized with on_trial_end.
+  std::function<void(const DeviceSlot&, int64_t trial_id, const std::string& what, bool retired)> on_device_failure;
+  BackendFactory make_backend;  // empty: nn::make_backend (runner.hpp); tests inject faulty backends here
 };
 
 struct SessionReport {

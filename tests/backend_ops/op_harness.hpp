@@ -199,7 +199,9 @@ class OpRun {
       EXPECT_LT(nmse(a, b), tol) << "output " << t.name << " (" << n << " elements)";
     }
   }
-  void release() {
+  // Never throws (Backend::free is noexcept: a failed free is reported by the backend's next call), so ~OpRun is
+  // safe while a failed check or a DeviceError unwinds.
+  void release() noexcept {
     for (auto& t : tensors_) {
       if (t.device && backend_) backend_->free(t.device);
       t.device = nullptr;

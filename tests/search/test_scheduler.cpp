@@ -1,5 +1,6 @@
-// Scheduler and device planning: every proposal runs once, errors fail only their trial, a failing device
-// is retired and its trial re-run elsewhere, heartbeats advance during long trials, stop ends the search.
+// Scheduler and device planning: every proposal runs once, errors fail only their trial, a device failure
+// re-queues its trial, a device failing 3 times in a row is retired and its trials re-run elsewhere (none lost, even
+// with every slot retired), heartbeats advance during long trials, stop ends the search.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -99,25 +100,86 @@ TEST(Scheduler, FailingDeviceIsRetiredAndItsTrialRunsElsewhere) {
   TempDir d;
   store::SqliteStore st((d / "s.db").string(), true);
   const int64_t search = new_search(st);
+  std::atomic<int> failures{0};
   TrialRunner runner = [&](const store::TrialRecord&, const DeviceSlot& slot) {
-    if (slot.name == "cpu:1") throw DeviceFailure("cudaErrorMemoryAllocation: out of memory on cuda:1");
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (slot.name == "cpu:1") {
+      ++failures;
+      throw DeviceFailure("cuda:1", "alloc", "cudaErrorMemoryAllocation: out of memory");
+    }
+    // cpu:0 waits until cpu:1 has failed three times, so the retirement does not depend on thread timing.
+    for (int i = 0; i < 4000 && failures.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     TrialOutcome o;
     o.ok = true;
     return o;
   };
-  Scheduler sch(st, search, cpu_slots(2), runner, counting_proposer(6));
+  std::vector<std::string> seen;
+  SchedulerOptions opt;
+  opt.on_device_failure = [&](const DeviceSlot& slot, int64_t, const std::string& what, bool retired) {
+    seen.push_back(slot.name + (retired ? " retired: " : ": ") + what);
+  };
+  Scheduler sch(st, search, cpu_slots(2), runner, counting_proposer(6), opt);
   const auto reports = sch.run();
   EXPECT_EQ(st.list_trials(search, store::TrialState::Done).size(), 6u);
-  EXPECT_NE(reports[1].device_failure.find("out of memory"), std::string::npos);
+  EXPECT_EQ(reports[1].device_failure,
+            "cpu:1 retired after 3 consecutive device failures (last: cuda:1: alloc: cudaErrorMemoryAllocation: out "
+            "of memory)");
+  EXPECT_EQ(reports[1].device_failures, 3);
   EXPECT_EQ(reports[1].done, 0);
   EXPECT_EQ(reports[0].done, 6);
-  int retried = 0;
+  EXPECT_EQ(reports[0].device_failures, 0);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[2], "cpu:1 retired: cuda:1: alloc: cudaErrorMemoryAllocation: out of memory");
+  int retries = 0;
   for (const auto& t : st.list_trials(search)) {
     EXPECT_EQ(t.device, "cpu:0");
-    retried += t.attempts == 2;
+    retries += t.attempts - 1;
   }
-  EXPECT_LE(retried, 1);
+  EXPECT_EQ(retries, 3);  // every failure re-queued its trial once
+}
+
+TEST(Scheduler, ASlotThatRecoversBetweenFailuresIsNotRetired) {
+  TempDir d;
+  store::SqliteStore st((d / "s.db").string(), true);
+  const int64_t search = new_search(st);
+  int calls = 0;
+  TrialRunner runner = [&](const store::TrialRecord&, const DeviceSlot&) {
+    if (++calls % 3 != 0) throw DeviceFailure("cpu:0", "adam", "transient");  // two failures, then a success
+    TrialOutcome o;
+    o.ok = true;
+    return o;
+  };
+  const auto reports = Scheduler(st, search, cpu_slots(1), runner, counting_proposer(4)).run();
+  EXPECT_EQ(st.list_trials(search, store::TrialState::Done).size(), 4u);
+  EXPECT_TRUE(reports[0].device_failure.empty()) << reports[0].device_failure;
+  EXPECT_EQ(reports[0].device_failures, 8);
+  for (const auto& t : st.list_trials(search)) EXPECT_EQ(t.attempts, 3);
+}
+
+TEST(Scheduler, WhenEverySlotIsRetiredTheTrialStaysQueued) {
+  TempDir d;
+  store::SqliteStore st((d / "s.db").string(), true);
+  const int64_t search = new_search(st);
+  TrialRunner runner = [&](const store::TrialRecord&, const DeviceSlot& slot) -> TrialOutcome {
+    throw DeviceError(slot.name, "synchronize", "cudaErrorIllegalAddress");  // a plain DeviceError counts too
+  };
+  SchedulerOptions opt;
+  opt.max_consecutive_device_failures = 2;
+  const auto reports = Scheduler(st, search, cpu_slots(2), runner, counting_proposer(5), opt).run();
+  for (const auto& r : reports) {
+    EXPECT_EQ(r.device_failures, 2);
+    EXPECT_NE(r.device_failure.find(r.slot.name + " retired after 2 consecutive device failures (last: " +
+                                    r.slot.name + ": synchronize: cudaErrorIllegalAddress)"),
+              std::string::npos)
+        << r.device_failure;
+  }
+  const auto all = st.list_trials(search);
+  EXPECT_FALSE(all.empty());
+  int attempts = 0;
+  for (const auto& t : all) {
+    EXPECT_EQ(t.state, store::TrialState::Queued);
+    attempts += t.attempts;
+  }
+  EXPECT_EQ(attempts, 4);
 }
 
 TEST(Scheduler, HeartbeatAdvancesDuringALongTrial) {
