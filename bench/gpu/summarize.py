@@ -178,9 +178,12 @@ def main():
         rows.append([label.format("joint sample"), fmt(sample * 1e3), "-", "-", "< 100 ms",
                      problem or ("PASS" if sample < 0.1 else "FAIL")])
         has_cpu = isinstance(cpu, (int, float)) and cpu > 0
-        rows.append([label.format("no-refit proposal"), fmt(prop * 1e3) if prop else "-",
+        ran_on = g.get("proposal_sampled_on", g.get("device", "?"))
+        fell_back = not str(ran_on).startswith("cuda")
+        rows.append([label.format("no-refit proposal") + f" (sampled on {ran_on})", fmt(prop * 1e3) if prop else "-",
                      fmt(cpu * 1e3) + " (CPU)" if has_cpu else "-", fmt(cpu / prop, "x") if has_cpu and prop else "-",
-                     "< 100 ms", problem or ("PASS" if prop and prop < 0.1 else "FAIL")])
+                     "< 100 ms", problem or ("FAIL: fell back to the CPU" if fell_back
+                                             else "PASS" if prop and prop < 0.1 else "FAIL")])
     else:
         for what in ("joint sample", "no-refit proposal"):
             rows.append([label.format(what), "-", "-", "-", "< 100 ms", problem or "FAILED: no \"gpu\" result in the JSON"])
