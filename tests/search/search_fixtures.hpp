@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "host/core/file_io.hpp"
+#include "host/search/search.hpp"
 #include "host/space/space.hpp"
 #include "host/store/sqlite_store.hpp"
 #include "tests/common/temp_dir.hpp"
@@ -49,6 +50,26 @@ inline std::string write_small_space(const TempDir& dir) {
   const std::string p = (dir / "space.json").string();
   write_file_atomic(p, j.dump(2));
   return p;
+}
+
+// Settings of a search of `trials` one-epoch trials of tiny networks (write_small_space) on the search_data()
+// images, with the dataset they load; `int8` off saves the int8 scoring.
+inline search::SearchSettings small_search_settings(const TempDir& dir, int trials, data::Dataset& data,
+                                                    bool int8 = true) {
+  search::SearchSettings s;
+  s.data.name = "synthetic";
+  s.data.synthetic_classes = 4;
+  s.data.synthetic_train = 600;
+  s.data.synthetic_test = 200;
+  s.data.image_shape = data::ImageShape{16, 16, 1};
+  s.objectives = "acc,ms";
+  s.plan = search::default_plan(trials);
+  s.epochs = 1;
+  s.morph_epochs = 1;
+  s.int8 = int8;
+  data = data::load_dataset(s.data);
+  s.space = search::space_for_dataset(read_json_file(write_small_space(dir)), data);
+  return s;
 }
 
 // Splits a command line on spaces (the tests' arguments hold no quoted spaces).

@@ -30,20 +30,7 @@ namespace {
 struct SmallSearch {
   search::SearchSettings s;
   data::Dataset data;
-  explicit SmallSearch(const TempDir& d, int trials) {
-    s.data.name = "synthetic";
-    s.data.synthetic_classes = 4;
-    s.data.synthetic_train = 600;
-    s.data.synthetic_test = 200;
-    s.data.image_shape = data::ImageShape{16, 16, 1};
-    s.objectives = "acc,ms";
-    s.plan = search::default_plan(trials);
-    s.epochs = 1;
-    s.morph_epochs = 1;
-    s.int8 = false;
-    data = data::load_dataset(s.data);
-    s.space = search::space_for_dataset(read_json_file(test::write_small_space(d)), data);
-  }
+  explicit SmallSearch(const TempDir& d, int trials) { s = test::small_search_settings(d, trials, data, false); }
 };
 
 std::vector<search::DeviceSlot> cpu_slots(int n) {

@@ -141,18 +141,8 @@ TEST(SearchEndToEnd, ProgressLinesAndBudgetsInBytes) {
 TEST(SearchEndToEnd, FailedTrialIsRecordedWithItsReasonAndTheSearchGoesOn) {
   TempDir d;
   const std::string path = (d / "s.db").string();
-  search::SearchSettings s;
-  s.data.name = "synthetic";
-  s.data.synthetic_classes = 4;
-  s.data.synthetic_train = 600;
-  s.data.synthetic_test = 200;
-  s.data.image_shape = data::ImageShape{16, 16, 1};
-  s.objectives = "acc,ms";
-  s.plan = search::default_plan(5);
-  s.epochs = 1;
-  s.morph_epochs = 1;
-  const data::Dataset data = data::load_dataset(s.data);
-  s.space = search::space_for_dataset(read_json_file(test::write_small_space(d)), data);
+  data::Dataset data;
+  search::SearchSettings s = test::small_search_settings(d, 5, data);
   store::SqliteStore st(path, true);
   const int64_t id = search::create_search(st, s);
   // A trial the engine refuses (kernel larger than Table 5 allows), queued first: it counts toward the budget.
