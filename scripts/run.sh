@@ -19,8 +19,9 @@ if [ -f "$STORE" ]; then
   "$BUILD_DIR/sparse" search --resume "$STORE" --cpu-workers "$WORKERS" --threads 1
 else
   "$BUILD_DIR/sparse" search --dataset fashion-mnist --objectives acc,ms,wm5 --max-ms 2KB --max-wm 2KB \
-    --min-acc 0.7 --space host/search/spaces/mcu_kb.json --time 10m --trials 98 --initial 8 --stage-trials 30,30,30 \
-    --epochs 4 --morph-epochs 2 --lr 0.01 --log-variance-lr-scale 10 --early-stop off --prescreen 4 --val-limit 1000 \
+    --min-acc 0.8 --space host/search/spaces/mcu_kb.json --time 10m --trials 98 --initial 8 --stage-trials 30,30,30 \
+    --epochs 4 --morph-epochs 2 --lr 0.01 --log-variance-lr-scale 10 --early-stop off --prescreen 4 --prescreen-wm 1.25 \
+    --val-limit 1000 \
     --cpu-workers "$WORKERS" --threads 1 --seed 1 --store "$STORE"
 fi
 exec "$BUILD_DIR/sparse" pareto "$STORE"

@@ -45,7 +45,7 @@ struct SearchFlags {
   long long train_limit = 0, val_limit = 0;
   bool no_int8 = false;
   int candidates = 300, max_morphs = 3;
-  double prescreen = 0;
+  double prescreen = 0, prescreen_wm = 0;
   long long seed = 0;
   search::DeviceRequest devices;
   double heartbeat = 10;
@@ -88,6 +88,7 @@ const std::vector<std::pair<std::string, std::string>> kFlagKeys = {
     {"--candidates", "/proposals/candidates"},
     {"--max-morphs", "/proposals/max_morphs"},
     {"--prescreen", "/proposals/prescreen"},
+    {"--prescreen-wm", "/proposals/prescreen_wm"},
     {"--refine", "/refine/trials"},
     {"--refine-epochs", "/refine/epochs"},
     {"--refine-after", "/refine/after"},
@@ -179,6 +180,7 @@ search::SearchSettings settings_from_flags(CLI::App* cmd, const SearchFlags& f, 
   s.candidates = f.candidates;
   s.max_morphs = f.max_morphs;
   s.prescreen = f.prescreen;
+  s.prescreen_wm = f.prescreen_wm;
   s.refine_trials = f.refine;
   s.refine_epochs = f.refine_epochs;
   s.refine_after = f.refine_after;
@@ -328,6 +330,9 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--max-morphs", f.max_morphs, "At most this many morphs per candidate")->capture_default_str();
   cmd->add_option("--prescreen", f.prescreen,
                   "Do not propose configs whose dense MS or WM exceeds this factor of the budgets (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--prescreen-wm", f.prescreen_wm,
+                  "The prescreen's factor for WM alone (pruning seldom shrinks WM within a trial; 0: --prescreen's)")
       ->capture_default_str();
   cmd->add_option("--refine", f.refine,
                   "Refinement stage: continue the best N feasible trials (same config, inherited φ) for "

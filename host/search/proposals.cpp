@@ -34,16 +34,18 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Prescreen (SearchSettings::prescreen): the dense, unpruned network's MS or WM over `prescreen` times its budget
-// is hopeless for pruning to rescue; such configs are neither drawn nor offered as candidates. "" when it passes.
+// Prescreen (SearchSettings::prescreen, prescreen_wm): the dense, unpruned network's MS over `prescreen` times its
+// budget, or its WM over `prescreen_wm` (else `prescreen`) times its budget, is hopeless for pruning to rescue; such
+// configs are neither drawn nor offered as candidates. "" when it passes.
 std::string prescreen_failure(const space::Config& c, const SearchSettings& s, const Objectives& o) {
-  if (s.prescreen <= 0) return "";
+  const double ms_factor = s.prescreen, wm_factor = s.prescreen_wm > 0 ? s.prescreen_wm : s.prescreen;
+  if (ms_factor <= 0 && wm_factor <= 0) return "";
   const graph::Graph g = graph::build_graph(c);
   const memory::MemoryReport m = memory::memory_report(g, memory::dense_state(g), 8, 8, s.wm_input);
-  if (s.max_ms_bytes && double(m.ms_bytes) > s.prescreen * double(*s.max_ms_bytes))
+  if (ms_factor > 0 && s.max_ms_bytes && double(m.ms_bytes) > ms_factor * double(*s.max_ms_bytes))
     return "dense MS " + std::to_string(m.ms_bytes) + " B";
   const int64_t wm = o.wm == "wm6" ? m.wm6_bytes : m.wm5_bytes;
-  if (s.max_wm_bytes && !o.wm.empty() && double(wm) > s.prescreen * double(*s.max_wm_bytes))
+  if (wm_factor > 0 && s.max_wm_bytes && !o.wm.empty() && double(wm) > wm_factor * double(*s.max_wm_bytes))
     return "dense " + o.wm + " " + std::to_string(wm) + " B";
   return "";
 }

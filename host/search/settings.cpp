@@ -133,6 +133,8 @@ void check_settings(const SearchSettings& s) {
                "--max-morphs " << s.max_morphs << " is out of range, expected 1 to 20");
   SPARSE_CHECK(s.prescreen == 0 || (s.prescreen >= 1 && s.prescreen <= 1e6),
                "--prescreen " << s.prescreen << ": expected 0 (off) or a factor >= 1 of the budgets");
+  SPARSE_CHECK(s.prescreen_wm == 0 || (s.prescreen_wm >= 1 && s.prescreen_wm <= 1e6),
+               "--prescreen-wm " << s.prescreen_wm << ": expected 0 (as --prescreen) or a factor >= 1 of the WM budget");
   SPARSE_CHECK(s.space.is_object(), "the search space is not a JSON object");
 }
 
@@ -176,7 +178,8 @@ nlohmann::json to_json(const SearchSettings& s) {
             {"val_limit", s.val_limit},
             {"calibration_images", s.calibration_images},
             {"int8", s.int8}}},
-          {"proposals", {{"candidates", s.candidates}, {"max_morphs", s.max_morphs}, {"prescreen", s.prescreen}}},
+          {"proposals", {{"candidates", s.candidates}, {"max_morphs", s.max_morphs}, {"prescreen", s.prescreen},
+                         {"prescreen_wm", s.prescreen_wm}}},
           {"refine", {{"trials", s.refine_trials}, {"epochs", s.refine_epochs}, {"after", s.refine_after}}},
           {"space", s.space},
           {"seed", s.seed},
@@ -223,6 +226,8 @@ SearchSettings settings_from_json(const nlohmann::json& j, const std::string& or
   s.max_morphs = get<int>(j, "/proposals/max_morphs", origin);
   if (j.contains(nlohmann::json::json_pointer("/proposals/prescreen")))
     s.prescreen = get<double>(j, "/proposals/prescreen", origin);
+  if (j.contains(nlohmann::json::json_pointer("/proposals/prescreen_wm")))  // stores before it: as prescreen
+    s.prescreen_wm = get<double>(j, "/proposals/prescreen_wm", origin);
   if (j.contains("refine")) {  // stores written before the refinement stage have none
     s.refine_trials = get<int>(j, "/refine/trials", origin);
     s.refine_epochs = get<int>(j, "/refine/epochs", origin);

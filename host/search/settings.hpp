@@ -85,6 +85,9 @@ struct SearchSettings {
   // > 0: a config whose dense (unpruned) MS or WM exceeds prescreen × its budget is not proposed (random draws are
   // drawn again, such morphs are not candidates): pruning does not remove that much within a trial. 0 = off.
   double prescreen = 0;
+  // > 0: the factor for WM instead of `prescreen` (pruning rarely removes conv channels within a search's trials, so
+  // the dense WM is close to the trained one, while MS can shrink several-fold). 0 = `prescreen` for both.
+  double prescreen_wm = 0;
   nlohmann::json space;  // the search-space JSON (host/space format); its input shape is the dataset's
   uint64_t seed = 0;
   // Sizes, shape, classes and normalization of the dataset the search was created on (checked on resume so that

@@ -213,6 +213,34 @@ TEST(SearchQuality, PrescreenKeepsHopelessConfigsOut) {
   EXPECT_NE(bad.err.find("--prescreen 0.5"), std::string::npos) << bad.err;
 }
 
+// --prescreen-wm alone: the working-memory budget screens configs, the model size is left to pruning.
+TEST(SearchQuality, PrescreenWmScreensWorkingMemoryAlone) {
+  TempDir d;
+  const std::string path = (d / "s.db").string();
+  const auto r = run_cli(quick(d, path,
+                               "--cpu-workers 2 --initial 4 --stage-trials 4,0,0 --rho 1,1,1 --epochs 1 --morph-epochs 1 "
+                               "--max-ms 700 --max-wm 700 --prescreen 0 --prescreen-wm 1 --seed 4"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  store::SqliteStore st(path, false);
+  const int64_t id = sole_search(st, path);
+  const auto stored = settings_from_record(st.get_search(id), path);
+  EXPECT_EQ(stored.prescreen, 0.0);
+  EXPECT_EQ(stored.prescreen_wm, 1.0);
+  const auto trials = st.list_trials(id);
+  ASSERT_EQ(trials.size(), 8u);
+  int screened = 0;
+  for (const auto& t : trials) {
+    const auto g = graph::build_graph(space::config_from_json(t.config));
+    EXPECT_LE(memory::memory_report(g, memory::dense_state(g)).wm5_bytes, 700) << t.id;
+    screened += t.proposal.value("prescreened", 0);
+  }
+  EXPECT_GT(screened, 0) << "the small space has configs with WM over 700 B that the prescreen must have turned away";
+  const auto bad = run_cli(quick(d, (d / "t.db").string(), "--trials 2 --epochs 1 --prescreen-wm 0.5"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--prescreen-wm 0.5"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(d / "t.db"));
+}
+
 // --pruning off: every trial of the search (random configs and morphs) is the dense network, and the setting is
 // stored with the search, so a resume keeps it.
 TEST(SearchQuality, SearchWithoutPruningTrainsDenseTrials) {
