@@ -187,58 +187,69 @@ TEST(SearchQuality, BadValuesOfTheNewFlagsAreRefusedNamingThem) {
   EXPECT_FALSE(std::filesystem::exists(p));
 }
 
-TEST(SearchQuality, PrescreenKeepsHopelessConfigsOut) {
-  TempDir d;
+namespace {
+
+// An 8-trial search of the small space under MS and WM budgets of 700 B with `prescreen_flags`; its stored
+// settings and trials, and how many draws or candidates the prescreen turned away.
+struct Prescreened {
+  SearchSettings settings;
+  std::vector<store::TrialRecord> trials;
+  int screened = 0;
+};
+
+Prescreened prescreened_search(const TempDir& d, const std::string& prescreen_flags) {
   const std::string path = (d / "s.db").string();
   const auto r = run_cli(quick(d, path,
                                "--cpu-workers 2 --initial 4 --stage-trials 4,0,0 --rho 1,1,1 --epochs 1 --morph-epochs 1 "
-                               "--max-ms 700 --max-wm 700 --prescreen 1 --seed 4"));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+                               "--max-ms 700 --max-wm 700 --seed 4 " + prescreen_flags));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  Prescreened out;
+  if (r.exit_code != 0) return out;
   store::SqliteStore st(path, false);
   const int64_t id = sole_search(st, path);
-  EXPECT_EQ(settings_from_record(st.get_search(id), path).prescreen, 1.0);
-  const auto trials = st.list_trials(id);
-  ASSERT_EQ(trials.size(), 8u);
-  int screened = 0;
-  for (const auto& t : trials) {
-    const auto g = graph::build_graph(space::config_from_json(t.config));
-    const auto m = memory::memory_report(g, memory::dense_state(g));
-    EXPECT_LE(m.ms_bytes, 700) << t.id;
-    EXPECT_LE(m.wm5_bytes, 700) << t.id;
-    screened += t.proposal.value("prescreened", 0);
-  }
-  EXPECT_GT(screened, 0) << "the small space has configs over 700 B that the prescreen must have turned away";
-  const auto bad = run_cli(quick(d, (d / "t.db").string(), "--trials 2 --epochs 1 --prescreen 0.5"));
+  out.settings = settings_from_record(st.get_search(id), path);
+  out.trials = st.list_trials(id);
+  for (const auto& t : out.trials) out.screened += t.proposal.value("prescreened", 0);
+  return out;
+}
+
+memory::MemoryReport dense_memory(const store::TrialRecord& t) {
+  const auto g = graph::build_graph(space::config_from_json(t.config));
+  return memory::memory_report(g, memory::dense_state(g));
+}
+
+void expect_rejected(const TempDir& d, const std::string& flag_and_value) {
+  const auto bad = run_cli(quick(d, (d / "t.db").string(), "--trials 2 --epochs 1 " + flag_and_value));
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("--prescreen 0.5"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find(flag_and_value), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(d / "t.db"));
+}
+
+}  // namespace
+
+TEST(SearchQuality, PrescreenKeepsHopelessConfigsOut) {
+  TempDir d;
+  const auto p = prescreened_search(d, "--prescreen 1");
+  EXPECT_EQ(p.settings.prescreen, 1.0);
+  ASSERT_EQ(p.trials.size(), 8u);
+  for (const auto& t : p.trials) {
+    EXPECT_LE(dense_memory(t).ms_bytes, 700) << t.id;
+    EXPECT_LE(dense_memory(t).wm5_bytes, 700) << t.id;
+  }
+  EXPECT_GT(p.screened, 0) << "the small space has configs over 700 B that the prescreen must have turned away";
+  expect_rejected(d, "--prescreen 0.5");
 }
 
 // --prescreen-wm alone: the working-memory budget screens configs, the model size is left to pruning.
 TEST(SearchQuality, PrescreenWmScreensWorkingMemoryAlone) {
   TempDir d;
-  const std::string path = (d / "s.db").string();
-  const auto r = run_cli(quick(d, path,
-                               "--cpu-workers 2 --initial 4 --stage-trials 4,0,0 --rho 1,1,1 --epochs 1 --morph-epochs 1 "
-                               "--max-ms 700 --max-wm 700 --prescreen 0 --prescreen-wm 1 --seed 4"));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  store::SqliteStore st(path, false);
-  const int64_t id = sole_search(st, path);
-  const auto stored = settings_from_record(st.get_search(id), path);
-  EXPECT_EQ(stored.prescreen, 0.0);
-  EXPECT_EQ(stored.prescreen_wm, 1.0);
-  const auto trials = st.list_trials(id);
-  ASSERT_EQ(trials.size(), 8u);
-  int screened = 0;
-  for (const auto& t : trials) {
-    const auto g = graph::build_graph(space::config_from_json(t.config));
-    EXPECT_LE(memory::memory_report(g, memory::dense_state(g)).wm5_bytes, 700) << t.id;
-    screened += t.proposal.value("prescreened", 0);
-  }
-  EXPECT_GT(screened, 0) << "the small space has configs with WM over 700 B that the prescreen must have turned away";
-  const auto bad = run_cli(quick(d, (d / "t.db").string(), "--trials 2 --epochs 1 --prescreen-wm 0.5"));
-  EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("--prescreen-wm 0.5"), std::string::npos) << bad.err;
-  EXPECT_FALSE(std::filesystem::exists(d / "t.db"));
+  const auto p = prescreened_search(d, "--prescreen 0 --prescreen-wm 1");
+  EXPECT_EQ(p.settings.prescreen, 0.0);
+  EXPECT_EQ(p.settings.prescreen_wm, 1.0);
+  ASSERT_EQ(p.trials.size(), 8u);
+  for (const auto& t : p.trials) EXPECT_LE(dense_memory(t).wm5_bytes, 700) << t.id;
+  EXPECT_GT(p.screened, 0) << "the small space has configs with WM over 700 B that the prescreen must have turned away";
+  expect_rejected(d, "--prescreen-wm 0.5");
 }
 
 // --pruning off: every trial of the search (random configs and morphs) is the dense network, and the setting is
