@@ -17,7 +17,7 @@
 #include "host/nn/phi.hpp"
 #include "host/nn/trainer.hpp"
 #include "host/space/space.hpp"
-#include "host/store/sqlite_store.hpp"
+#include "host/store/open_store.hpp"
 
 namespace sparse::codegen {
 
@@ -54,15 +54,16 @@ TrialSource trial_from_dir(const fs::path& dir) {
 }
 
 TrialSource trial_from_store(const fs::path& db, int64_t trial_id) {
-  store::SqliteStore st(db.string(), false);
-  const store::TrialRecord r = st.get_trial(trial_id);
+  const std::string label = store::store_label(db.string());  // a URL's password never printed
+  const auto st = store::open_store(db.string(), false);
+  const store::TrialRecord r = st->get_trial(trial_id);
   if (r.state != store::TrialState::Done)
-    SPARSE_FAIL("trial " << trial_id << " in '" << db.string() << "' is " << store::to_string(r.state)
+    SPARSE_FAIL("trial " << trial_id << " in '" << label << "' is " << store::to_string(r.state)
                          << (r.error.empty() ? "" : " (" + r.error + ")") << ", expected done");
-  auto phi = st.get_phi(trial_id);
-  SPARSE_CHECK(phi.has_value(), "trial " << trial_id << " in '" << db.string() << "' has no stored φ");
+  auto phi = st->get_phi(trial_id);
+  SPARSE_CHECK(phi.has_value(), "trial " << trial_id << " in '" << label << "' has no stored φ");
   TrialSource t;
-  t.origin = db.string() + " trial " + std::to_string(trial_id);
+  t.origin = label + " trial " + std::to_string(trial_id);
   t.config = space::config_from_json(r.config);
   t.phi = std::move(*phi);
   t.summary = r.metrics.is_object() ? r.metrics : nlohmann::json::object();
@@ -70,7 +71,7 @@ TrialSource trial_from_store(const fs::path& db, int64_t trial_id) {
   if (r.int8_acc) t.summary["int8_test_acc"] = *r.int8_acc;
   // The search's settings (host/search/settings.cpp layout): /data (dataset options), /train/calibration_images,
   // /dataset_fingerprint (training mean and std); the trial's metrics carry its seed.
-  const store::SearchRecord s = st.get_search(r.search_id);
+  const store::SearchRecord s = st->get_search(r.search_id);
   const nlohmann::json& set = s.settings;
   auto at = [&](const char* ptr) -> const nlohmann::json* {
     if (!set.is_object()) return nullptr;
@@ -95,6 +96,11 @@ TrialSource trial_from_store(const fs::path& db, int64_t trial_id) {
 }
 
 TrialSource load_trial(const fs::path& p, std::optional<int64_t> trial) {
+  if (store::is_store_url(p.string())) {
+    SPARSE_CHECK(trial.has_value(),
+                 "'" << store::store_label(p.string()) << "' is a trial store: name the trial with --trial N");
+    return trial_from_store(p, *trial);
+  }
   SPARSE_CHECK(fs::exists(p), "'" << p.string() << "' does not exist");
   if (fs::is_regular_file(p) && is_sqlite_file(p)) {
     SPARSE_CHECK(trial.has_value(), "'" << p.string() << "' is a trial store: name the trial with --trial N");

@@ -36,12 +36,12 @@ bool is_sqlite_file(const std::filesystem::path& p);
 // DIR/config.json, DIR/phi.bin, DIR/summary.json; a failed trial (summary ok = false, or no phi.bin) is an error
 // that carries the trial's own message.
 TrialSource trial_from_dir(const std::filesystem::path& dir);
-// Trial `trial_id` of the SQLite store at `db`: it must be done and have φ. Seed and calibration size come from
+// Trial `trial_id` of the store at `db` (a SQLite file or a postgresql:// URL): it must be done and have φ. Seed and calibration size come from
 // the trial's metrics when present, else from the search's settings (/seed, /train/calibration_images), else the
 // trainer's defaults; the dataset from the settings' /data options (host/search/settings.cpp), else the search's
 // dataset name; the recorded normalization from /dataset_fingerprint.
 TrialSource trial_from_store(const std::filesystem::path& db, int64_t trial_id);
-// A folder, or a store file (detected by its header) with `trial` given.
+// A folder, a store file (detected by its header) or a store URL, the last two with `trial` given.
 TrialSource load_trial(const std::filesystem::path& store_or_dir, std::optional<int64_t> trial);
 
 struct PreparedModel {

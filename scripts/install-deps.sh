@@ -6,6 +6,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev zlib1g-dev libstb-dev
+  libpq-dev postgresql
   dataset-fashion-mnist
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   gcc-avr avr-libc simavr

@@ -23,5 +23,6 @@ void add_search_command(CLI::App& app);
 void add_pareto_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_report_command(CLI::App& app);
+void add_store_commands(CLI::App& app);
 
 }  // namespace sparse::cli

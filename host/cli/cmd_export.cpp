@@ -24,7 +24,7 @@ void add_export_command(CLI::App& app) {
   static int test_images = -1;
   static bool verify = false;
   CLI::App* cmd = app.add_subcommand("export", "Generate bare-metal C (int8, bit-exact with the int8 executor) for a trial");
-  cmd->add_option("source", source, "A `sparse train --out` folder, or a trial store (SQLite) with --trial")->required();
+  cmd->add_option("source", source, "A `sparse train --out` folder, or a trial store (SQLite file or postgresql:// URL) with --trial")->required();
   cmd->add_option("--trial", trial, "Trial id in the store")->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", out_dir, "Folder for <name>.h, <name>.c, the runtime and the test harness")->required();
   cmd->add_option("--name", name, "C name of the model (prefix of the API and macros)")->capture_default_str();

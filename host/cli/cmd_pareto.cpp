@@ -1,4 +1,4 @@
-// `sparse pareto FILE`: the Pareto table of a store's search (trial, stage, reference, accuracies, MS, WM, config
+// `sparse pareto STORE`: the Pareto table of a store's search (trial, stage, reference, accuracies, MS, WM, config
 // summary) and its hypervolume; front and hypervolume are defined in host/search/front.hpp. Read-only on the trials.
 #include <cstdio>
 
@@ -6,7 +6,7 @@
 #include "host/core/units.hpp"
 #include "host/search/front.hpp"
 #include "host/search/search.hpp"
-#include "host/store/sqlite_store.hpp"
+#include "host/store/open_store.hpp"
 
 namespace sparse::cli {
 
@@ -16,7 +16,7 @@ void add_pareto_command(CLI::App& app) {
   static bool all = false;
   static int64_t first = 0;
   CLI::App* cmd = app.add_subcommand("pareto", "Pareto front and hypervolume of a search store");
-  cmd->add_option("store", path, "Trial store file of a search")->required();
+  cmd->add_option("store", path, "Trial store of a search: a SQLite file or a postgresql:// URL")->required();
   cmd->add_flag("--all", all, "Take the front over every done trial, not only those within the budgets");
   cmd->add_option("--ref-ms", ref_ms,
                   "Hypervolume box: MS bound, e.g. 2KB (default: the MS budget, else the largest MS)");
@@ -25,14 +25,15 @@ void add_pareto_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   out.add_flag(cmd);
   cmd->callback([] {
-    store::SqliteStore st(path, false);
-    const int64_t id = search::sole_search(st, path);
-    const search::SearchSettings s = search::settings_from_record(st.get_search(id), "store '" + path + "'");
+    const std::string label = store::store_label(path);  // a URL's password never printed
+    const auto st = store::open_store(path, false);
+    const int64_t id = search::sole_search(*st, label);
+    const search::SearchSettings s = search::settings_from_record(st->get_search(id), "store '" + label + "'");
     search::FrontOptions o;
     o.all = all;
     if (!ref_ms.empty()) o.ref_ms = parse_bytes(ref_ms, "--ref-ms");
     if (!ref_wm.empty()) o.ref_wm = parse_bytes(ref_wm, "--ref-wm");
-    auto trials = st.list_trials(id);
+    auto trials = st->list_trials(id);
     // Trials 1..N only: filtered here, so that the counts printed below are those of the first N as well.
     if (first > 0) std::erase_if(trials, [](const store::TrialRecord& t) { return t.id > first; });
     const search::FrontReport r = search::pareto_report(trials, s, o);
@@ -43,14 +44,14 @@ void add_pareto_command(CLI::App& app) {
     }
     if (out.json) {
       nlohmann::json j = search::front_json(r, s);
-      j["store"] = path;
+      j["store"] = label;
       j["search_id"] = id;
       j["trials"] = {{"total", s.trials()}, {"stored", trials.size()}, {"done", done}, {"failed", failed}};
       out.print_json(j);
       return;
     }
     std::printf("search %lld in %s: %s, %s; %zu of %d trials stored, %d done, %d failed\n", static_cast<long long>(id),
-                path.c_str(), s.data.name.c_str(), s.objectives.c_str(), trials.size(), s.trials(), done, failed);
+                label.c_str(), s.data.name.c_str(), s.objectives.c_str(), trials.size(), s.trials(), done, failed);
     std::printf("%s", search::front_table(r, s).c_str());
   });
 }

@@ -18,7 +18,7 @@ void add_report_command(CLI::App& app) {
   static std::vector<std::string> compare;
   static bool graphviz = false;
   CLI::App* cmd = app.add_subcommand("report", "Self-contained HTML report of a search store (plots, front, trials)");
-  cmd->add_option("store", path, "Trial store file of a search")->required();
+  cmd->add_option("store", path, "Trial store of a search: a SQLite file or a postgresql:// URL")->required();
   cmd->add_option("--compare", compare,
                   "Another store of the same objectives (e.g. a random-search baseline) drawn on the progress plots; "
                   "repeatable");

@@ -23,7 +23,7 @@
 #include "host/search/refine.hpp"
 #include "host/search/search.hpp"
 #include "host/space/space.hpp"
-#include "host/store/sqlite_store.hpp"
+#include "host/store/open_store.hpp"
 
 namespace sparse::cli {
 
@@ -364,14 +364,14 @@ void add_search_command(CLI::App& app) {
     std::FILE* log = out.json ? stderr : stdout;
     const bool resume = !f.resume.empty();
     const std::string path = resume ? f.resume : f.store;
-    std::optional<store::SqliteStore> st;
+    std::unique_ptr<store::TrialStore> st;
     search::SearchSettings settings;
     int64_t search_id = 0;
     data::Dataset data;
     std::string note;
     const auto slots = plan_slots(cmd, f, note);  // before a new store is created: a bad --devices leaves no file
     if (resume) {
-      st.emplace(path, false);
+      st = store::open_store(path, false);
       search_id = search::sole_search(*st, path);
       settings = search::settings_from_record(st->get_search(search_id), "store '" + path + "'");
       data = data::load_dataset(settings.data);
@@ -400,9 +400,16 @@ void add_search_command(CLI::App& app) {
                      settings.time_seconds > 0 ? duration_text(settings.time_seconds).c_str() : "none");
       }
     } else {
-      if (std::filesystem::exists(path)) {
-        store::SqliteStore existing(path, false);
-        const auto searches = existing.list_searches();
+      if (store::is_store_url(path)) {  // a URL never "exists" as a file: its study must hold no search yet
+        st = store::open_store(path, true);
+        const auto searches = st->list_searches();
+        SPARSE_CHECK(searches.empty(), "store '" << store::store_label(path) << "' already holds search "
+                                                 << searches.front().id << " (" << searches.front().dataset << ", "
+                                                 << searches.front().objectives << "); continue it with --resume "
+                                                 << store::store_label(path) << " or choose a new study");
+      } else if (std::filesystem::exists(path)) {
+        const auto existing = store::open_store(path, false);
+        const auto searches = existing->list_searches();
         SPARSE_CHECK(searches.empty(), "store '" << path << "' already holds search " << searches.front().id << " ("
                                                  << searches.front().dataset << ", " << searches.front().objectives
                                                  << "); continue it with --resume " << path
@@ -414,7 +421,7 @@ void add_search_command(CLI::App& app) {
       settings.space = search::space_for_dataset(settings.space, data);
       search::search_space(settings, f.space.empty() ? space::default_space_path().string() : f.space);  // validates
       settings.dataset_fingerprint = search::dataset_fingerprint(data);
-      st.emplace(path, true);
+      if (!st) st = store::open_store(path, true);
       search_id = search::create_search(*st, settings);
     }
     const search::Objectives obj = search::parse_objectives(settings.objectives);

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   sparse::cli::add_pareto_command(app);
   sparse::cli::add_export_command(app);
   sparse::cli::add_report_command(app);
+  sparse::cli::add_store_commands(app);
   bool wants_json = false;
   for (int i = 1; i < argc; ++i) wants_json = wants_json || std::string(argv[i]) == "--json";
   try {

@@ -96,7 +96,7 @@ Report render_report(const ReportOptions& options) {
   for (const std::string& path : options.compare) {
     compares.push_back(load_study(path, "--compare"));
     SPARSE_CHECK(compares.back().settings.objectives == main.settings.objectives,
-                 "--compare: store '" << path << "' searched " << compares.back().settings.objectives << " but store '"
+                 "--compare: store '" << compares.back().path << "' searched " << compares.back().settings.objectives << " but store '"
                                       << main.path << "' searched " << main.settings.objectives
                                       << ": expected stores of the same objectives");
   }

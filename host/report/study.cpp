@@ -12,7 +12,7 @@
 
 #include "host/core/error.hpp"
 #include "host/search/search.hpp"
-#include "host/store/sqlite_store.hpp"
+#include "host/store/open_store.hpp"
 
 namespace sparse::report {
 
@@ -77,11 +77,12 @@ double search_seconds_at_end(const store::TrialRecord& t, double first_start) {
 }
 
 Study load_study(const std::string& path, const std::string& flag) {
-  const std::string who = (flag.empty() ? "" : flag + ": ") + "store '" + path + "'";
-  std::error_code ec;
-  SPARSE_CHECK(std::filesystem::exists(path, ec), who << " does not exist: " << kExpected);
-  SPARSE_CHECK(std::filesystem::is_regular_file(path, ec), who << " is not a file: " << kExpected);
-  {
+  const std::string label = store::store_label(path);  // a URL's password never printed
+  const std::string who = (flag.empty() ? "" : flag + ": ") + "store '" + label + "'";
+  if (!store::is_store_url(path)) {  // a file: named problems before SQLite's own words
+    std::error_code ec;
+    SPARSE_CHECK(std::filesystem::exists(path, ec), who << " does not exist: " << kExpected);
+    SPARSE_CHECK(std::filesystem::is_regular_file(path, ec), who << " is not a file: " << kExpected);
     std::ifstream in(path, std::ios::binary);
     SPARSE_CHECK(in.good(), who << " cannot be read: " << std::strerror(errno));
     char head[16] = {};
@@ -91,13 +92,13 @@ Study load_study(const std::string& path, const std::string& flag) {
                      << "): " << kExpected);
   }
   Study st;
-  st.path = path;
+  st.path = label;
   try {
-    store::SqliteStore db(path, false);
-    st.search_id = search::sole_search(db, path);
-    st.record = db.get_search(st.search_id);
-    st.settings = search::settings_from_record(st.record, "store '" + path + "'");
-    st.trials = db.list_trials(st.search_id);
+    const auto db = store::open_store(path, false);
+    st.search_id = search::sole_search(*db, label);
+    st.record = db->get_search(st.search_id);
+    st.settings = search::settings_from_record(st.record, "store '" + label + "'");
+    st.trials = db->list_trials(st.search_id);
   } catch (const std::exception& e) {
     if (flag.empty()) throw;
     SPARSE_FAIL(flag << ": " << e.what());

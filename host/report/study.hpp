@@ -16,7 +16,7 @@
 namespace sparse::report {
 
 struct Study {
-  std::string path;
+  std::string path;  // the store as given (a URL with its password redacted)
   int64_t search_id = 0;
   store::SearchRecord record;
   search::SearchSettings settings;

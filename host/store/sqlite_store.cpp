@@ -1,12 +1,11 @@
 // SqliteStore implementation (see sqlite_store.hpp for the schema and invariants).
 #include "host/store/sqlite_store.hpp"
 
-#include <zlib.h>
-
 #include <chrono>
 #include <filesystem>
 
 #include "host/core/error.hpp"
+#include "host/store/phi_codec.hpp"
 #include "sparse/version.hpp"
 
 namespace sparse::store {
@@ -330,15 +329,10 @@ int SqliteStore::requeue_stale(int64_t search_id, double stale_seconds) {
 }
 
 void SqliteStore::put_phi(int64_t trial_id, const std::vector<uint8_t>& phi) {
-  uLongf size = compressBound(static_cast<uLong>(phi.size()));
-  std::vector<uint8_t> packed(size);
-  SPARSE_CHECK(compress2(packed.data(), &size, phi.data(), static_cast<uLong>(phi.size()), 6) == Z_OK,
-               "cannot compress φ of trial " << trial_id);
-  packed.resize(size);
-  const uint32_t crc = static_cast<uint32_t>(crc32(0L, phi.data(), static_cast<uInt>(phi.size())));
+  const PackedPhi p = pack_phi(phi, trial_id);
   std::lock_guard<std::mutex> lock(mu_);
   auto s = db_.prepare("INSERT OR REPLACE INTO phi(trial_id, raw_bytes, crc32, data) VALUES (?, ?, ?, ?)");
-  s.bind(1, trial_id).bind(2, static_cast<int64_t>(phi.size())).bind(3, static_cast<int64_t>(crc)).bind_blob(4, packed);
+  s.bind(1, trial_id).bind(2, p.raw_bytes).bind(3, static_cast<int64_t>(p.crc32)).bind_blob(4, p.data);
   s.run();
 }
 
@@ -347,21 +341,12 @@ std::optional<std::vector<uint8_t>> SqliteStore::get_phi(int64_t trial_id) {
   auto s = db_.prepare("SELECT raw_bytes, crc32, data FROM phi WHERE trial_id=?");
   s.bind(1, trial_id);
   if (!s.step()) return std::nullopt;
-  const int64_t raw = s.int64(0);
-  const uint32_t crc = static_cast<uint32_t>(s.int64(1));
-  const std::vector<uint8_t> packed = s.blob(2);
+  PackedPhi p;
+  p.raw_bytes = s.int64(0);
+  p.crc32 = static_cast<uint32_t>(s.int64(1));
+  p.data = s.blob(2);
   s.run();
-  SPARSE_CHECK(raw >= 0 && raw < (int64_t(1) << 34), "store '" << db_.path() << "': φ of trial " << trial_id
-                                                               << " claims " << raw << " bytes");
-  std::vector<uint8_t> out(static_cast<size_t>(raw));
-  uLongf size = static_cast<uLongf>(raw);
-  const int rc = uncompress(out.data(), &size, packed.data(), static_cast<uLong>(packed.size()));
-  SPARSE_CHECK(rc == Z_OK && size == static_cast<uLongf>(raw),
-               "store '" << db_.path() << "': φ of trial " << trial_id << " is corrupt (cannot inflate "
-                         << packed.size() << " bytes to " << raw << ")");
-  SPARSE_CHECK(static_cast<uint32_t>(crc32(0L, out.data(), static_cast<uInt>(out.size()))) == crc,
-               "store '" << db_.path() << "': φ of trial " << trial_id << " is corrupt (CRC-32 mismatch)");
-  return out;
+  return unpack_phi(p, "store '" + db_.path() + "'", trial_id);
 }
 
 }  // namespace sparse::store

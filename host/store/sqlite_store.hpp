@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "host/store/record_import.hpp"
 #include "host/store/sqlite_db.hpp"
 #include "host/store/trial_store.hpp"
 
@@ -22,7 +23,7 @@ namespace sparse::store {
 
 inline constexpr int kSchemaVersion = 1;
 
-class SqliteStore final : public TrialStore {
+class SqliteStore final : public TrialStore, public RecordImport {
  public:
   // Opens `path`; creates a new store there when `create` and the file does not exist.
   SqliteStore(const std::string& path, bool create);
@@ -43,6 +44,9 @@ class SqliteStore final : public TrialStore {
   std::vector<TrialRecord> list_trials(int64_t search_id, std::optional<TrialState> state = std::nullopt) override;
   void put_phi(int64_t trial_id, const std::vector<uint8_t>& phi) override;
   std::optional<std::vector<uint8_t>> get_phi(int64_t trial_id) override;
+  // sqlite_import.cpp
+  void import_records(const std::vector<SearchRecord>& searches, const std::vector<TrialRecord>& trials,
+                      const PhiSource& phi) override;
 
   int schema_version();
 
