@@ -18,7 +18,7 @@
 namespace sparse::cuda::ops {
 namespace {
 
-__global__ void __launch_bounds__(kMaxBlockThreads)
+__global__ void __launch_bounds__(kMaxBlockThreads, 1)
     broadcast_rows_kernel(const float* __restrict__ bias, float* __restrict__ y, int64_t rows, int cols) {
   const int64_t total = rows * cols;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x)
@@ -36,7 +36,7 @@ __device__ __forceinline__ void store_column(float acc, int64_t col, int64_t col
 }
 
 // Pass 1 of out[c] (+)= Σ_r m[r, c]: this block's chunk of rows, 32 columns.
-__global__ void __launch_bounds__(kMaxBlockThreads)
+__global__ void __launch_bounds__(kMaxBlockThreads, 1)
     column_sum_partials_kernel(const float* __restrict__ m, int64_t rows, float* __restrict__ out, int64_t cols,
                                bool direct, bool accumulate) {
   const int64_t col = blockIdx.x * int64_t(kColumnLanes) + threadIdx.x;
@@ -51,7 +51,7 @@ __global__ void __launch_bounds__(kMaxBlockThreads)
 // Pass 1 of dw[ky, kx, ci, co] (+)= Σ_{n, oy, ox} x[n, iy, ix, g·cig + ci]·dy[n, oy, ox, co] (ref_ops.hpp
 // conv2d_backward_filter): column col = (tap, co) flattened as dw's index, tap = (ky·kw + kx)·cig + ci; rows are
 // output positions p = (n·oh + oy)·ow + ox.
-__global__ void __launch_bounds__(kMaxBlockThreads)
+__global__ void __launch_bounds__(kMaxBlockThreads, 1)
     conv_filter_partials_kernel(ConvShape s, const float* __restrict__ x, const float* __restrict__ dy,
                                 float* __restrict__ out, int64_t cols, bool direct, bool accumulate) {
   const int cig = s.c_in / s.groups, cog = s.c_out / s.groups;
@@ -81,7 +81,7 @@ __global__ void __launch_bounds__(kMaxBlockThreads)
 }
 
 // Pass 2: out[c] (+)= Σ_k partials[k, c], k in chunk order.
-__global__ void __launch_bounds__(kMaxBlockThreads)
+__global__ void __launch_bounds__(kMaxBlockThreads, 1)
     sum_partials_kernel(const float* __restrict__ partials, int64_t chunks, int64_t cols, float* __restrict__ out,
                         bool accumulate) {
   for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < cols; c += int64_t(gridDim.x) * blockDim.x) {
@@ -160,7 +160,7 @@ void gemm_backward_weight(const OpPlan& p, int64_t rows, int in, int out, const 
                      rows);
 }
 
-__global__ void __launch_bounds__(kMaxBlockThreads)
+__global__ void __launch_bounds__(kMaxBlockThreads, 1)
     conv_forward_kernel(ConvShape s, const float* __restrict__ x, const float* __restrict__ w,
                                     const float* __restrict__ bias, float* __restrict__ y, int64_t total) {
   const int cig = s.c_in / s.groups, cog = s.c_out / s.groups;
@@ -189,7 +189,7 @@ __global__ void __launch_bounds__(kMaxBlockThreads)
 }
 
 // dx[n, iy, ix, g·cig + ci] = Σ_{ky, kx: (iy + pad − ky) = oy·stride} Σ_{co ∈ g} dy[n, oy, ox, co]·w[ky, kx, ci, co].
-__global__ void __launch_bounds__(kMaxBlockThreads)
+__global__ void __launch_bounds__(kMaxBlockThreads, 1)
     conv_backward_data_kernel(ConvShape s, const float* __restrict__ dy, const float* __restrict__ w,
                                           float* __restrict__ dx, bool accumulate, int64_t total) {
   const int cig = s.c_in / s.groups, cog = s.c_out / s.groups;

@@ -5,7 +5,7 @@
 // "out of memory". The search runner turns a DeviceError into a DeviceFailure: the trial is re-queued and the
 // slot's backend rebuilt (host/search/runner.hpp). Ops only enqueue work on ctx.stream: no host synchronization,
 // no allocation (the workspace is grown once, on first use, through Ctx::scratch); every kernel is launched through
-// launch() with a plan of cuda/launch_config.hpp and compiled with __launch_bounds__(kMaxBlockThreads).
+// launch() with a plan of cuda/launch_config.hpp and compiled with __launch_bounds__(kMaxBlockThreads, 1).
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -69,6 +69,7 @@ struct Ctx {
 
 inline dim3 to_dim3(const Dim3& d) { return dim3(d.x, d.y, d.z); }
 
+#if defined(__CUDACC__)  // gp/cuda's host .cpp files include this header for the error macros only
 // The one kernel launch of cuda/ and gp/cuda/ (tests/cuda counts the `<<<` in those files): grid and block from
 // a launch_config.hpp plan, no dynamic shared memory, then the launch-configuration check (no synchronization).
 template <class... KArgs, class... Args>
@@ -77,6 +78,7 @@ void launch(const Launch& l, void (*kernel)(KArgs...), cudaStream_t stream, Args
   kernel<<<to_dim3(l.grid), to_dim3(l.block), 0, stream>>>(std::forward<Args>(args)...);
   CUDA_CHECK_LAUNCH();
 }
+#endif
 
 // Multiprocessors of the calling thread's current device (gp/cuda's launches; the backend caches its own).
 int current_device_sms();

@@ -11,7 +11,7 @@
 //    deterministic run to run (the order differs from the reference's, within the tests' tolerances); per-group
 //    sums over the batch or over pixels (BC, scale groups) loop in the reference's order in one thread per group.
 //  - batch norm reads rows with lanes over channels (coalesced), never a channel's column with stride c.
-//  - grids and blocks come from the op's plan (launch_config.hpp); every kernel has __launch_bounds__(256).
+//  - grids and blocks come from the op's plan (launch_config.hpp); every kernel has __launch_bounds__(256, 1).
 //  - the cropped add's gradient is computed in gather form (no atomics, overwrite or accumulate in one pass);
 //    max pool's is an atomic scatter (its args carry no window), exact when windows do not overlap.
 //  - no host synchronization and no allocation: scalars (loss, kl, correct) are written by the device.
@@ -26,7 +26,7 @@ namespace {
 
 #define SPARSE_GRID_LOOP(i, count) \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (count); i += int64_t(gridDim.x) * blockDim.x)
-#define SPARSE_KERNEL __global__ void __launch_bounds__(kMaxBlockThreads)
+#define SPARSE_KERNEL __global__ void __launch_bounds__(kMaxBlockThreads, 1)
 
 __device__ __forceinline__ float noise(uint64_t seed, uint64_t offset, uint64_t e) {
   float n[4];
@@ -88,7 +88,7 @@ SPARSE_KERNEL max_pool_backward_kernel(MaxPoolBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(o, total) atomicAdd(a.dx + a.argmax[o], a.dy[o]);
 }
 
-SPARSE_KERNEL channel_max_kernel(ChannelMaxForwardArgsT<float> a) {
+SPARSE_KERNEL channel_max_forward_kernel(ChannelMaxForwardArgsT<float> a) {
   const int64_t rows = int64_t(a.n) * a.h * a.w;
   SPARSE_GRID_LOOP(p, rows) {
     float best = a.x[p * a.c];
@@ -273,7 +273,8 @@ SPARSE_KERNEL concat_backward_kernel(ConcatBackwardArgsT<float> a) {
 }
 
 // Pass 1: one thread per example: its loss lse − z[label] and hit (1 or 0) to the workspace, and its dlogits.
-SPARSE_KERNEL softmax_rows_kernel(SoftmaxCrossEntropyArgsT<float> a, double* loss_of, double* hit_of) {
+SPARSE_KERNEL softmax_cross_entropy_rows_kernel(SoftmaxCrossEntropyArgsT<float> a, double* loss_of,
+                                                double* hit_of) {
   SPARSE_GRID_LOOP(i, int64_t(a.n)) {
     const float* z = a.logits + i * a.classes;
     const int label = a.labels[i];
@@ -296,7 +297,8 @@ SPARSE_KERNEL softmax_rows_kernel(SoftmaxCrossEntropyArgsT<float> a, double* los
   }
 }
 // Pass 2, one block: loss = Σ loss / n, correct = Σ hit.
-SPARSE_KERNEL softmax_combine_kernel(SoftmaxCrossEntropyArgsT<float> a, const double* loss_of, const double* hit_of) {
+SPARSE_KERNEL softmax_cross_entropy_combine_kernel(SoftmaxCrossEntropyArgsT<float> a, const double* loss_of,
+                                                   const double* hit_of) {
   double total = 0.0, correct = 0.0;
   for (int64_t i = threadIdx.x; i < a.n; i += blockDim.x) {
     total += loss_of[i];
@@ -548,7 +550,9 @@ void max_pool_backward(const MaxPoolBackwardArgsT<float>& a, const Ctx& ctx) {
   if (!a.accumulate && x_count > 0) CUDA_CHECK(cudaMemsetAsync(a.dx, 0, size_t(x_count) * sizeof(float), ctx.stream));
   run_one(a, max_pool_backward_kernel, ctx);
 }
-void channel_max_forward(const ChannelMaxForwardArgsT<float>& a, const Ctx& ctx) { run_one(a, channel_max_kernel, ctx); }
+void channel_max_forward(const ChannelMaxForwardArgsT<float>& a, const Ctx& ctx) {
+  run_one(a, channel_max_forward_kernel, ctx);
+}
 
 void batch_norm_forward(const BatchNormForwardArgsT<float>& a, const Ctx& ctx) {
   const OpPlan p = plan(a, ctx.sms);
@@ -590,8 +594,8 @@ void softmax_cross_entropy(const SoftmaxCrossEntropyArgsT<float>& a, const Ctx& 
   const OpPlan p = plan(a, ctx.sms);
   double* loss_of = ctx.scratch<double>(p, 0);
   double* hit_of = ctx.scratch<double>(p, 1);
-  launch(p.k[kSoftmaxRows], softmax_rows_kernel, ctx.stream, a, loss_of, hit_of);
-  launch(p.k[kSoftmaxCombine], softmax_combine_kernel, ctx.stream, a, static_cast<const double*>(loss_of),
+  launch(p.k[kSoftmaxRows], softmax_cross_entropy_rows_kernel, ctx.stream, a, loss_of, hit_of);
+  launch(p.k[kSoftmaxCombine], softmax_cross_entropy_combine_kernel, ctx.stream, a, static_cast<const double*>(loss_of),
          static_cast<const double*>(hit_of));
 }
 void square_forward(const SquareForwardArgsT<float>& a, const Ctx& ctx) { run_one(a, square_forward_kernel, ctx); }

@@ -233,6 +233,7 @@ OpPlan plan(const ConcatBackwardArgsT<float>& a, int sms) { return one("concat_b
 OpPlan plan(const SoftmaxCrossEntropyArgsT<float>& a, int sms) {
   OpPlan p;
   p.k[kSoftmaxRows] = grid_stride("softmax_cross_entropy_rows", a.n, sms);
+  p.k[kSoftmaxRows].role = LaunchRole::partials;
   p.k[kSoftmaxCombine] = single_block("softmax_cross_entropy_combine", a.n);
   const size_t n = size_t(std::max(a.n, 1));
   layout(p, {n * sizeof(double), n * sizeof(double)});

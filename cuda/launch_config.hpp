@@ -3,7 +3,7 @@
 // Invariants:
 //  - every kernel launch in cuda/*.cu and gp/cuda/*.cu takes its grid and block from a Launch returned here
 //    (launch() in cuda/cuda_common.cuh is the only `<<<` in those files; a CPU test counts them);
-//  - blocks have 32..256 threads, a multiple of 32 (every kernel is compiled with __launch_bounds__(256));
+//  - blocks have 32..256 threads, a multiple of 32 (every kernel is compiled with __launch_bounds__(256, 1));
 //  - a grid fills an H100 (>= 4 blocks per SM) whenever the kernel's decomposition has that many blocks of work
 //    at the shape: grid >= min(4·SMs, max_blocks), max_blocks = the most blocks the decomposition can use
 //    (one 32-thread block per 32 items for one-thread-per-item kernels, one (32 × 8) block per 32 columns and
@@ -22,7 +22,7 @@
 namespace sparse::cuda {
 
 inline constexpr int kWarp = 32;
-inline constexpr int kMaxBlockThreads = 256;  // every kernel: __launch_bounds__(kMaxBlockThreads)
+inline constexpr int kMaxBlockThreads = 256;  // every kernel: __launch_bounds__(kMaxBlockThreads, 1)
 inline constexpr int kFillBlocksPerSm = 4;    // the fill target: 4 blocks per SM
 inline constexpr int kMaxBlocksPerSm = 32;    // cap of grid-stride grids (H100: 32 resident blocks per SM at most)
 inline constexpr int kColumnLanes = 32;       // column reductions: block (32 lanes over columns, 8 rows)

@@ -18,7 +18,7 @@ constexpr int kTRows = ::sparse::cuda::kGpTriangleRows;   // 32 × 8 threads
 
 // Thread (tx, ty) of block (bx, by) computes out(i0 + tx, j0 + ty); each stage loads 16 dimensions of the
 // block's 16 a-points and 16 b-points (scaled by 1/ℓ_d) into shared memory.
-__global__ void __launch_bounds__(kMaxBlockThreads) kernel_matrix_tiles(DevicePoints a, DevicePoints b, DeviceHyper h, double* out, size_t ld,
+__global__ void __launch_bounds__(kMaxBlockThreads, 1) kernel_matrix_tiles(DevicePoints a, DevicePoints b, DeviceHyper h, double* out, size_t ld,
                                     bool lower_only) {
   const int i0 = blockIdx.x * kTile, j0 = blockIdx.y * kTile;
   if (lower_only && j0 > i0 + kTile - 1) return;  // the whole tile lies above the diagonal (block-uniform)
@@ -69,7 +69,7 @@ __global__ void __launch_bounds__(kMaxBlockThreads) kernel_matrix_tiles(DevicePo
 // Tile pair (bi ≥ bj). to_upper: the lower tile (rows bi, cols bj) is copied transposed into the upper tile
 // (rows bj, cols bi), strictly above the diagonal. Otherwise the reverse, strictly below, and the diagonal of
 // the tile set to diag + jitter.
-__global__ void __launch_bounds__(kMaxBlockThreads) triangle_copy(double* a, size_t ld, int n, bool to_upper, const double* diag, double jitter) {
+__global__ void __launch_bounds__(kMaxBlockThreads, 1) triangle_copy(double* a, size_t ld, int n, bool to_upper, const double* diag, double jitter) {
   const int bi = blockIdx.x, bj = blockIdx.y;
   if (bj > bi) return;
   __shared__ double t[kTTile][kTTile + 1];
@@ -89,11 +89,11 @@ __global__ void __launch_bounds__(kMaxBlockThreads) triangle_copy(double* a, siz
   }
 }
 
-__global__ void __launch_bounds__(kMaxBlockThreads) diagonal_add(double* a, size_t ld, int n, double value) {
+__global__ void __launch_bounds__(kMaxBlockThreads, 1) diagonal_add(double* a, size_t ld, int n, double value) {
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) a[i + size_t(i) * ld] += value;
 }
 
-__global__ void __launch_bounds__(kMaxBlockThreads) diagonal_copy(const double* a, size_t ld, int n, double* d) {
+__global__ void __launch_bounds__(kMaxBlockThreads, 1) diagonal_copy(const double* a, size_t ld, int n, double* d) {
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) d[i] = a[i + size_t(i) * ld];
 }
 

@@ -79,6 +79,8 @@ std::string shape_of(const A& a) {
   if constexpr (requires { a.count; }) return std::to_string(a.count) + " elements";
   else if constexpr (requires { a.pixels; })
     return std::to_string(a.n) + "×" + std::to_string(a.pixels) + "×" + std::to_string(a.groups);
+  else if constexpr (requires { a.weights; })
+    return std::to_string(a.groups) + " groups + " + std::to_string(a.weights) + " weights";
   else if constexpr (requires { a.groups; }) return std::to_string(a.n) + "×" + std::to_string(a.groups);
   else if constexpr (requires { a.rows; }) return std::to_string(a.rows) + " rows × " + std::to_string(a.c_part);
   else if constexpr (requires { a.oh; }) return std::to_string(a.n) + "×" + std::to_string(a.oh) + "×" + std::to_string(a.ow) + "×" + std::to_string(a.c);
@@ -229,7 +231,9 @@ TEST(LaunchConfig, LeNetConv1GradientsAndTheReductionsAreTwoPassAndFill) {
     }
     if (c.op == "spvd_kl_forward") {
       ++kls;
-      if (c.shape == "400000 elements") EXPECT_GE(int64_t(c.plan.k[kKlPartials].grid.count()), kFill);
+      if (c.shape == "400000 elements") {
+        EXPECT_GE(int64_t(c.plan.k[kKlPartials].grid.count()), kFill);
+      }
       EXPECT_EQ(c.plan.k[kKlCombine].grid.count(), 1u);
     }
     if (c.op == "softmax_cross_entropy") {
