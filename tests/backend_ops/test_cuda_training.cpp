@@ -58,7 +58,7 @@ struct Pair {
   void batch(test::Random& rng, int n) {
     const auto& in = on_cpu->graph().nodes[0].out;
     const std::vector<float> x = rng.floats(size_t(in.size()) * size_t(n), -1.0, 1.0);
-    std::vector<int32_t> y(size_t(n));
+    std::vector<int32_t> y(static_cast<size_t>(n));
     for (auto& l : y) l = int32_t(rng.below(uint64_t(on_cpu->config().num_classes)));
     on_cpu->set_batch(x.data(), y.data(), n);
     on_gpu->set_batch(x.data(), y.data(), n);

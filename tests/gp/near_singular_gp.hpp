@@ -24,7 +24,7 @@ struct NearSingularGp {
 
 inline constexpr double kEll = 0.3;  // short enough that the 20 distinct candidates are well separated
 
-inline NearSingularGp near_singular_gp(double delta = 3e-6) {
+inline NearSingularGp near_singular_gp(double delta = 1e-5) {
   sparse::PhiloxStream rng(61);
   auto point = [&] {
     EncodedPoint p;
