@@ -143,8 +143,9 @@ TEST(ThompsonCuda, ExactlySingularCovarianceNeedsJitterOnBothPaths) {
     EXPECT_TRUE(g.samples.allFinite()) << "objective " << k;
     // Same try (1e-8 × level × scale²; the levels differ by rounding only): the factors agree to ≈ 1e-8
     // relative at condition ≈ 1e8; tolerance 1e-5 · (1 + max |sample|).
-    if (std::abs(g.jitter - cpu.jitter) <= 1e-9 * cpu.jitter)
+    if (std::abs(g.jitter - cpu.jitter) <= 1e-9 * cpu.jitter) {
       EXPECT_LT(max_abs(g.samples - cpu.samples), 1e-5 * (1.0 + max_abs(cpu.samples))) << "objective " << k;
+    }
   }
 }
 
