@@ -211,8 +211,7 @@ class CudaBackend final : public Backend, private DeviceMemory, private Workspac
     const cudaError_t err = cudaFree(p);
     if (err == cudaSuccess) return;
     cudaGetLastError();
-    record_failure(std::string("an earlier cudaFree failed (") + cudaGetErrorName(err) + ": " + cudaGetErrorString(err) +
-                   ")");
+    record_failure("an earlier cudaFree failed", err);
   }
   void quiesce() noexcept override {
     if (cudaStreamSynchronize(ctx_.stream) != cudaSuccess) cudaGetLastError();
@@ -240,9 +239,14 @@ class CudaBackend final : public Backend, private DeviceMemory, private Workspac
     throw DeviceError(name(), "alloc", os.str(), "cudaMalloc", __FILE__, __LINE__);
   }
 
-  void record_failure(const std::string& what) noexcept {
+  // Called from noexcept free() / release(): the message is built inside the try, so a host allocation failure
+  // loses only the message, never calls std::terminate.
+  void record_failure(const char* what, cudaError_t err = cudaSuccess) noexcept {
     try {
-      if (failed_.empty()) failed_ = what;
+      if (failed_.empty()) {
+        failed_ = what;
+        if (err != cudaSuccess) failed_ += std::string(" (") + cudaGetErrorName(err) + ": " + cudaGetErrorString(err) + ")";
+      }
     } catch (...) {  // no memory for the message: the failure is still recorded below
     }
     failed_flag_ = true;
@@ -266,13 +270,15 @@ class CudaBackend final : public Backend, private DeviceMemory, private Workspac
 
   int device_;
   Ctx ctx_;
-  std::unique_ptr<DeviceArena> arena_;
   void* workspace_ = nullptr;  // an arena block (released with the arena)
   size_t workspace_bytes_ = 0;
   std::array<Staging, kStagingSlots> staging_{};
   uint64_t next_slot_ = 0;
   bool failed_flag_ = false;  // a cudaFree failed or free() got a foreign pointer; failed_ says how
   std::string failed_;
+  // Declared last, so destroyed first: when the destructor could not make the device current it leaves the arena
+  // to this member's destructor, whose release() / quiesce() calls use ctx_ and failed_, still alive then.
+  std::unique_ptr<DeviceArena> arena_;
 };
 
 }  // namespace
