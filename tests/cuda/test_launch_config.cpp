@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda/launch_config.hpp"
@@ -244,6 +245,73 @@ TEST(LaunchConfig, LeNetConv1GradientsAndTheReductionsAreTwoPassAndFill) {
   EXPECT_EQ(filters, 2);  // mean and variance products
   EXPECT_EQ(kls, 4);      // conv1, conv2, fc, output
   EXPECT_EQ(softmax, 1);
+}
+
+// The workspace regions each op's kernels write (cuda/conv_ops.cu, cuda/cuda_ops.cu), from the plan's own grids:
+// column partials [chunks, cols] (cols = the combine pass's outputs), per-block partials [blocks], per-example
+// values [n]. Each {region, bytes}; empty when the op uses no workspace.
+std::vector<std::pair<int, size_t>> regions_written(const Call& c) {
+  const OpPlan& p = c.plan;
+  std::vector<std::pair<int, size_t>> r;
+  auto column = [&](int partials, int combine, int region, size_t elem) {
+    if (p.k[size_t(combine)])
+      r.push_back({region, size_t(chunks_of(p.k[size_t(partials)])) * size_t(p.k[size_t(combine)].items) * elem});
+  };
+  if (c.op == "conv2d_backward_filter" || c.op == "linear_backward_weight") {
+    column(kFilterPartials, kFilterCombine, 0, sizeof(float));
+    column(kBiasPartials, kBiasCombine, 1, sizeof(float));
+  } else if (c.op == "batch_norm_forward" && p.k[kBnSumPartials]) {
+    const size_t ch = size_t(p.k[kBnMean].items);
+    r = {{0, size_t(chunks_of(p.k[kBnSumPartials])) * ch * sizeof(double)}, {1, ch * sizeof(double)},
+         {2, ch * sizeof(double)}};
+  } else if (c.op == "batch_norm_backward" && p.k[kBnGradPartials]) {
+    const size_t ch = size_t(p.k[kBnGradCombine].items);
+    r = {{0, 2 * size_t(chunks_of(p.k[kBnGradPartials])) * ch * sizeof(double)}, {1, 2 * ch * sizeof(double)}};
+  } else if (c.op == "softmax_cross_entropy") {
+    const size_t n = size_t(p.k[kSoftmaxRows].items);
+    r = {{0, n * sizeof(double)}, {1, n * sizeof(double)}};
+  } else if (c.op == "spvd_kl_forward" || c.op == "bc_kl_forward") {
+    if (p.k[kKlPartials]) r = {{0, size_t(p.k[kKlPartials].grid.count()) * sizeof(double)}};
+  }
+  return r;
+}
+
+// What the kernels write fits the plan's workspace: every region inside scratch_bytes, 256-byte aligned, no two
+// regions of one op overlapping; the passes that share partials agree on the chunks (batch norm's Σx and Σ(x − mean)²
+// partials reuse region 0, summed with the Σx pass's chunk count); a combine pass has one output per column.
+TEST(LaunchConfig, WorkspaceRegionsHoldWhatTheKernelsWrite) {
+  int checked = 0;
+  for (const Case& k : {Case{"lenet5", nn::Method::spvd, nn::Mode::variational},
+                        Case{"tiny", nn::Method::bc, nn::Mode::variational},
+                        Case{"tiny", nn::Method::spvd, nn::Mode::deterministic}})
+    for (int batch : {1, 3, 256}) {
+      space::Config config = bench_net(k.net);
+      config.batch_norm = true;
+      for (const Call& c : step_calls(config, k.method, k.mode, batch, false)) {
+        SCOPED_TRACE(k.net + " batch " + std::to_string(batch) + ": " + c.op + " (" + c.shape + ")");
+        const auto regions = regions_written(c);
+        for (size_t i = 0; i < regions.size(); ++i) {
+          const size_t at = c.plan.scratch_at[size_t(regions[i].first)], bytes = regions[i].second;
+          EXPECT_EQ(at % 256, 0u);
+          EXPECT_LE(at + bytes, c.plan.scratch_bytes) << "region " << regions[i].first;
+          for (size_t j = 0; j < i; ++j) {
+            const size_t at_j = c.plan.scratch_at[size_t(regions[j].first)];
+            EXPECT_TRUE(at + bytes <= at_j || at_j + regions[j].second <= at)
+                << "regions " << regions[j].first << " and " << regions[i].first << " overlap";
+          }
+          ++checked;
+        }
+        if (c.op == "batch_norm_forward" && c.plan.k[kBnSumPartials]) {
+          EXPECT_EQ(c.plan.k[kBnSquarePartials].grid.y, c.plan.k[kBnSumPartials].grid.y);
+          EXPECT_EQ(c.plan.k[kBnSquarePartials].grid.x, c.plan.k[kBnSumPartials].grid.x);
+        }
+        for (auto [partials, combine] : {std::pair{kFilterPartials, kFilterCombine}, std::pair{kBiasPartials, kBiasCombine}})
+          if ((c.op == "conv2d_backward_filter" || c.op == "linear_backward_weight") && c.plan.k[size_t(combine)]) {
+            EXPECT_GE(int64_t(c.plan.k[size_t(partials)].grid.x) * kColumnLanes, c.plan.k[size_t(combine)].items);
+          }
+      }
+    }
+  EXPECT_GT(checked, 50);
 }
 
 TEST(LaunchConfig, BatchNormReadsRowsInChunksNotOneBlockPerChannel) {
