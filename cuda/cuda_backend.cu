@@ -1,19 +1,30 @@
-// CudaBackend: device memory from cudaMalloc, one non-blocking stream and one cuBLAS handle per backend, and the
-// dispatch of every op of host/core/op_list.hpp to the kernels of conv_ops.cu and cuda_ops.cu.
+// CudaBackend: one non-blocking stream and one cuBLAS handle per backend, device memory from a caching arena
+// (cuda/device_arena.hpp) over cudaMalloc, a workspace for the two-pass reductions, pinned staging for uploads,
+// and the dispatch of every op of host/core/op_list.hpp to the kernels of conv_ops.cu and cuda_ops.cu.
 // Invariants: every entry point first makes the backend's device current (the search runs backends of several
-// devices from several threads); all copies are stream-ordered on the backend's stream, download() waits;
-// every CUDA / cuBLAS error throws sparse::DeviceError naming "cuda:N", the entry point ("alloc", "download",
-// "conv2d_forward", ...) and the runtime's reason, "out of memory" in it for allocation failures; free() never
-// throws: a failed cudaFree marks the backend failed and every later call throws a DeviceError saying so.
+// devices from several threads); all copies and kernels are stream-ordered on the backend's one stream, so a
+// buffer released to the arena and handed out again is used only by work queued after its last reader;
+// download() and synchronize() are the only calls that wait for the device (upload() waits only when it runs
+// more than kStagingSlots uploads ahead of the device); every CUDA / cuBLAS error throws sparse::DeviceError
+// naming "cuda:N", the entry point ("alloc", "download", "conv2d_forward", ...) and the runtime's reason,
+// "out of memory" in it for allocation failures; free() never throws and never calls the driver (the block goes
+// back to the arena); memory goes back to the driver when the backend is destroyed or when an allocation runs out
+// of memory (the arena's cache is given back, after the stream drained, and the allocation retried once). A
+// failed cudaFree, or a free of a pointer the arena did not hand out, marks the backend failed and every later
+// call throws a DeviceError saying so.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory>
 #include <sstream>
 #include <string>
 
 #include "cuda/cuda_backend.hpp"
 #include "cuda/cuda_common.cuh"
+#include "cuda/device_arena.hpp"
 
 namespace sparse::cuda {
 
@@ -56,6 +67,13 @@ const char* cublas_status_name(cublasStatus_t st) {
 }
 }  // namespace
 
+int current_device_sms() {
+  int d = 0, sms = 0;
+  CUDA_CHECK(cudaGetDevice(&d));
+  CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d));
+  return std::max(sms, 1);
+}
+
 void throw_cublas(cublasStatus_t st, const char* expr, const char* file, int line) {
   std::ostringstream os;
   if (st == CUBLAS_STATUS_ALLOC_FAILED)
@@ -68,16 +86,24 @@ void throw_cublas(cublasStatus_t st, const char* expr, const char* file, int lin
 
 namespace {
 
-class CudaBackend final : public Backend {
+constexpr int kStagingSlots = 4;                   // pinned upload buffers used in turn
+constexpr size_t kMaxStagedBytes = size_t(64) << 20;  // larger uploads copy from pageable memory
+
+class CudaBackend final : public Backend, private DeviceMemory, private Workspace {
  public:
   explicit CudaBackend(int device) : device_(device) {
     CUDA_CHECK(cudaSetDevice(device_));
+    int sms = 0;
+    CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device_));
+    ctx_.sms = std::max(sms, 1);
+    ctx_.workspace = this;
     CUDA_CHECK(cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking));
     try {
       CUBLAS_CHECK(cublasCreate(&ctx_.blas));
       CUBLAS_CHECK(cublasSetStream(ctx_.blas, ctx_.stream));
       // Plain FP32 (no TF32): the results must match the CPU reference to float rounding.
       CUBLAS_CHECK(cublasSetMathMode(ctx_.blas, CUBLAS_PEDANTIC_MATH));
+      arena_ = std::make_unique<DeviceArena>(static_cast<DeviceMemory&>(*this));
     } catch (...) {
       if (ctx_.blas) cublasDestroy(ctx_.blas);
       cudaStreamDestroy(ctx_.stream);
@@ -88,6 +114,12 @@ class CudaBackend final : public Backend {
     // Never throws: at process exit the runtime may already be unloading.
     if (cudaSetDevice(device_) == cudaSuccess) {
       cudaStreamSynchronize(ctx_.stream);
+      workspace_ = nullptr;
+      arena_.reset();  // every block back to the driver (cudaFree)
+      for (auto& slot : staging_) {
+        if (slot.host) cudaFreeHost(slot.host);
+        if (slot.copied) cudaEventDestroy(slot.copied);
+      }
       if (ctx_.blas) cublasDestroy(ctx_.blas);
       cudaStreamDestroy(ctx_.stream);
     }
@@ -100,39 +132,39 @@ class CudaBackend final : public Backend {
 
   void* alloc(size_t bytes) override {
     void* p = nullptr;
-    guarded("alloc", [&] {
-      const size_t rounded = (std::max<size_t>(bytes, 1) + 255) / 256 * 256;
-      const cudaError_t err = cudaMalloc(&p, rounded);
-      if (err != cudaSuccess) {
-        cudaGetLastError();
-        std::ostringstream os;
-        os << "device out of memory allocating " << bytes << " bytes (" << cudaGetErrorName(err) << ": "
-           << cudaGetErrorString(err) << ")";
-        throw DeviceError(name(), "alloc", os.str(), "cudaMalloc(&p, rounded)", __FILE__, __LINE__);
-      }
-    });
-    return p;  // cudaMalloc returns 256-byte aligned memory
+    guarded("alloc", [&] { p = arena_alloc(bytes); });
+    return p;  // arena blocks come from cudaMalloc whole: 256-byte aligned
   }
-  // Runs in destructors, also while unwinding from an earlier error: records a failure instead of throwing.
+  // Runs in destructors, also while unwinding from an earlier error: the block goes back to the arena (no driver
+  // call); a pointer the arena did not hand out marks the backend failed instead of throwing.
   void free(void* p) noexcept override {
     if (!p) return;
-    cudaError_t err = cudaSetDevice(device_);
-    // cudaFree implicitly synchronizes the device: pending kernels cannot use freed memory.
-    if (err == cudaSuccess) err = cudaFree(p);
-    if (err == cudaSuccess) return;
-    cudaGetLastError();
-    try {
-      if (failed_.empty())
-        failed_ = std::string("an earlier cudaFree failed (") + cudaGetErrorName(err) + ": " +
-                  cudaGetErrorString(err) + ")";
-    } catch (...) {  // no memory for the message: the failure is still recorded below
-    }
-    failed_flag_ = true;
+    if (!arena_->release(p)) record_failure("free() of a pointer this backend did not hand out (a double free?)");
   }
   void upload(void* dst, const void* src, size_t bytes) override {
     if (!bytes) return;
-    // Pageable source: returns once the bytes are staged, so the caller may reuse `src`.
-    guarded("upload", [&] { CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx_.stream)); });
+    guarded("upload", [&] {
+      if (bytes > kMaxStagedBytes) {
+        // Pageable source: returns once the bytes are staged, so the caller may reuse `src`.
+        CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx_.stream));
+        return;
+      }
+      // Pinned staging slot: refilled only after its previous copy finished; the host does not wait otherwise.
+      Staging& slot = staging_[next_slot_++ % kStagingSlots];
+      if (slot.copied) CUDA_CHECK(cudaEventSynchronize(slot.copied));
+      else CUDA_CHECK(cudaEventCreateWithFlags(&slot.copied, cudaEventDisableTiming));
+      if (slot.bytes < bytes) {
+        if (slot.host) CUDA_CHECK(cudaFreeHost(slot.host));
+        slot.host = nullptr;
+        slot.bytes = 0;
+        const size_t want = std::max(bytes, size_t(1) << 16);
+        CUDA_CHECK(cudaMallocHost(&slot.host, want));
+        slot.bytes = want;
+      }
+      std::memcpy(slot.host, src, bytes);
+      CUDA_CHECK(cudaMemcpyAsync(dst, slot.host, bytes, cudaMemcpyHostToDevice, ctx_.stream));
+      CUDA_CHECK(cudaEventRecord(slot.copied, ctx_.stream));
+    });
   }
   void download(void* dst, const void* src, size_t bytes) override {
     if (!bytes) return;
@@ -159,6 +191,67 @@ class CudaBackend final : public Backend {
 #undef SPARSE_CUDA_DEFINE_OP
 
  private:
+  struct Staging {
+    void* host = nullptr;          // pinned
+    size_t bytes = 0;
+    cudaEvent_t copied = nullptr;  // recorded after the slot's last copy
+  };
+
+  // DeviceMemory (the arena's source): cudaMalloc, nullptr when out of memory; cudaFree, failures recorded.
+  void* allocate(size_t bytes) override {
+    void* p = nullptr;
+    const cudaError_t err = cudaMalloc(&p, bytes);
+    if (err == cudaSuccess) return p;
+    cudaGetLastError();
+    if (err == cudaErrorMemoryAllocation) return nullptr;
+    throw_cuda(err, "cudaMalloc(&p, bytes)", __FILE__, __LINE__);
+  }
+  void release(void* p) noexcept override {
+    // cudaFree waits for the device; quiesce() has drained the stream before cached blocks come here.
+    const cudaError_t err = cudaFree(p);
+    if (err == cudaSuccess) return;
+    cudaGetLastError();
+    record_failure("an earlier cudaFree failed", err);
+  }
+  void quiesce() noexcept override {
+    if (cudaStreamSynchronize(ctx_.stream) != cudaSuccess) cudaGetLastError();
+  }
+
+  // Workspace: grown to the largest plan's scratch_bytes; the old block goes back to the arena (stream order).
+  void* get(size_t bytes) override {
+    if (bytes <= workspace_bytes_ && workspace_) return workspace_;
+    const size_t want = std::max(bytes, workspace_bytes_ * 2);
+    void* p = arena_alloc(want);
+    arena_->release(workspace_);
+    workspace_ = p;
+    workspace_bytes_ = want;
+    return p;
+  }
+
+  // An arena block, or a DeviceError saying the device is out of memory (after the arena's retry).
+  void* arena_alloc(size_t bytes) {
+    void* p = arena_->allocate(bytes);
+    if (p) return p;
+    const ArenaStats st = arena_->stats();
+    std::ostringstream os;
+    os << "device out of memory allocating " << bytes << " bytes (cudaErrorMemoryAllocation; " << st.bytes_in_use
+       << " bytes in use by this backend, its cache given back and the allocation retried)";
+    throw DeviceError(name(), "alloc", os.str(), "cudaMalloc", __FILE__, __LINE__);
+  }
+
+  // Called from noexcept free() / release(): the message is built inside the try, so a host allocation failure
+  // loses only the message, never calls std::terminate.
+  void record_failure(const char* what, cudaError_t err = cudaSuccess) noexcept {
+    try {
+      if (failed_.empty()) {
+        failed_ = what;
+        if (err != cudaSuccess) failed_ += std::string(" (") + cudaGetErrorName(err) + ": " + cudaGetErrorString(err) + ")";
+      }
+    } catch (...) {  // no memory for the message: the failure is still recorded below
+    }
+    failed_flag_ = true;
+  }
+
   // Runs `f` on this backend's device; a DeviceError from it is thrown again with this backend's name and `op`.
   // A non-sticky error another caller left on this thread is cleared first, so it is not blamed on `op`; a sticky
   // one (the context is lost) is reported by `f`'s first CUDA call. A backend whose free failed throws at every call.
@@ -177,8 +270,15 @@ class CudaBackend final : public Backend {
 
   int device_;
   Ctx ctx_;
-  bool failed_flag_ = false;  // a cudaFree failed; failed_ says how
+  void* workspace_ = nullptr;  // an arena block (released with the arena)
+  size_t workspace_bytes_ = 0;
+  std::array<Staging, kStagingSlots> staging_{};
+  uint64_t next_slot_ = 0;
+  bool failed_flag_ = false;  // a cudaFree failed or free() got a foreign pointer; failed_ says how
   std::string failed_;
+  // Declared last, so destroyed first: when the destructor could not make the device current it leaves the arena
+  // to this member's destructor, whose release() / quiesce() calls use ctx_ and failed_, still alive then.
+  std::unique_ptr<DeviceArena> arena_;
 };
 
 }  // namespace

@@ -6,32 +6,27 @@
 //    data movement, max pool) is bit-identical to the reference; expf/logf/sinf/cosf and the ε of
 //    philox_normal4 differ from the host libm by a few ulp only.
 //  - ε of element e is philox_normal4(seed, offset, e / 4)[e % 4] (host/core/philox.hpp, the same code).
-//  - reductions the interface sums in double (loss, KL, batch statistics) are summed in double by one block with
-//    a fixed tree, so results are deterministic run to run; per-group sums over the batch or over pixels
-//    (BC, scale groups) loop in the reference's order in one thread per group.
+//  - reductions the interface sums in double (loss, KL, batch statistics) are two-pass (cuda/launch_config.hpp):
+//    per-block or per-chunk partials in double in the workspace, then summed in a fixed order, so results are
+//    deterministic run to run (the order differs from the reference's, within the tests' tolerances); per-group
+//    sums over the batch or over pixels (BC, scale groups) loop in the reference's order in one thread per group.
+//  - batch norm reads rows with lanes over channels (coalesced), never a channel's column with stride c.
+//  - grids and blocks come from the op's plan (launch_config.hpp); every kernel has __launch_bounds__(256, 1).
 //  - the cropped add's gradient is computed in gather form (no atomics, overwrite or accumulate in one pass);
 //    max pool's is an atomic scatter (its args carry no window), exact when windows do not overlap.
 //  - no host synchronization and no allocation: scalars (loss, kl, correct) are written by the device.
 #include <cmath>
 
 #include "cuda/cuda_common.cuh"
+#include "cuda/reductions.cuh"
 #include "host/core/philox.hpp"
 
 namespace sparse::cuda::ops {
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int kReduceThreads = 512;  // single-block double reductions
-
 #define SPARSE_GRID_LOOP(i, count) \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (count); i += int64_t(gridDim.x) * blockDim.x)
-
-template <class K, class... A>
-void launch(K kernel, int64_t count, const Ctx& ctx, A... args) {
-  if (count <= 0) return;
-  kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream>>>(args...);
-  CUDA_CHECK_LAUNCH();
-}
+#define SPARSE_KERNEL __global__ void __launch_bounds__(kMaxBlockThreads, 1)
 
 __device__ __forceinline__ float noise(uint64_t seed, uint64_t offset, uint64_t e) {
   float n[4];
@@ -40,20 +35,6 @@ __device__ __forceinline__ float noise(uint64_t seed, uint64_t offset, uint64_t 
 }
 __device__ __forceinline__ float store_value(const float* dst, float v, bool accumulate) {
   return accumulate ? *dst + v : v;
-}
-
-// Sum of v over the block (blockDim.x == N, a power of two); valid in thread 0.
-template <int N>
-__device__ double block_sum(double v, double* sh) {
-  sh[threadIdx.x] = v;
-  __syncthreads();
-  for (int s = N / 2; s > 0; s >>= 1) {
-    if (int(threadIdx.x) < s) sh[threadIdx.x] += sh[threadIdx.x + s];
-    __syncthreads();
-  }
-  const double r = sh[0];
-  __syncthreads();
-  return r;
 }
 
 // KL approximation (REFERENCE.md §3), in double as ref_ops.hpp.
@@ -73,7 +54,7 @@ __device__ __forceinline__ float clip_log_alpha(float raw) { return fminf(fmaxf(
 
 // ---- pooling ---------------------------------------------------------------------------------------------
 
-__global__ void max_pool_forward_kernel(MaxPoolForwardArgsT<float> a) {
+SPARSE_KERNEL max_pool_forward_kernel(MaxPoolForwardArgsT<float> a) {
   const int64_t total = int64_t(a.n) * a.oh * a.ow * a.c;
   SPARSE_GRID_LOOP(o, total) {
     const int c = int(o % a.c);
@@ -102,12 +83,12 @@ __global__ void max_pool_forward_kernel(MaxPoolForwardArgsT<float> a) {
 // atomic: exact and deterministic when windows do not overlap (k <= stride, the engine's pooling: at most one
 // add per element); with overlapping windows and >= 2 adds per element the float order may differ from the
 // reference's ascending o.
-__global__ void max_pool_backward_kernel(MaxPoolBackwardArgsT<float> a) {
+SPARSE_KERNEL max_pool_backward_kernel(MaxPoolBackwardArgsT<float> a) {
   const int64_t total = int64_t(a.n) * a.oh * a.ow * a.c;
   SPARSE_GRID_LOOP(o, total) atomicAdd(a.dx + a.argmax[o], a.dy[o]);
 }
 
-__global__ void channel_max_kernel(ChannelMaxForwardArgsT<float> a) {
+SPARSE_KERNEL channel_max_forward_kernel(ChannelMaxForwardArgsT<float> a) {
   const int64_t rows = int64_t(a.n) * a.h * a.w;
   SPARSE_GRID_LOOP(p, rows) {
     float best = a.x[p * a.c];
@@ -117,8 +98,12 @@ __global__ void channel_max_kernel(ChannelMaxForwardArgsT<float> a) {
 }
 
 // ---- batch norm ------------------------------------------------------------------------------------------
+// Training forward, as ref_ops.hpp batch_norm_forward in double: mean = Σx / rows, var = Σ(x − mean)² / rows
+// (two passes, biased), y = (x − mean)·invstd·γ + β with invstd = 1/sqrt(var + eps) in double. Each Σ is a
+// column reduction (block: lanes over channels, 8 rows; grid: channel blocks × row chunks) into double
+// partials [chunks, c], summed per channel in chunk order.
 
-__global__ void batch_norm_eval_kernel(BatchNormForwardArgsT<float> a) {
+SPARSE_KERNEL batch_norm_eval_kernel(BatchNormForwardArgsT<float> a) {
   SPARSE_GRID_LOOP(i, a.rows * a.c) {
     const int c = int(i % a.c);
     const double invstd = 1.0 / sqrt(double(a.running_var[c]) + double(a.eps));
@@ -126,76 +111,122 @@ __global__ void batch_norm_eval_kernel(BatchNormForwardArgsT<float> a) {
   }
 }
 
-// One block per channel: two passes in double (mean, then Σ(x − mean)²), then the normalization.
-__global__ void batch_norm_train_kernel(BatchNormForwardArgsT<float> a) {
-  __shared__ double sh[kReduceThreads];
-  const int c = blockIdx.x;
-  double sum = 0.0;
-  for (int64_t r = threadIdx.x; r < a.rows; r += kReduceThreads) sum += double(a.x[r * a.c + c]);
-  const double mean = block_sum<kReduceThreads>(sum, sh) / double(a.rows);
-  double sq = 0.0;
-  for (int64_t r = threadIdx.x; r < a.rows; r += kReduceThreads) {
-    const double d = double(a.x[r * a.c + c]) - mean;
-    sq += d * d;
+// partials[chunk, c] = Σ_{rows r of the chunk} (x[r, c] − center[c]) ^ power, power 1 (center null) or 2.
+template <int kPower>
+__device__ __forceinline__ void bn_column_partials(const BatchNormForwardArgsT<float>& a, const double* center,
+                                                   double* partials) {
+  const int64_t col = blockIdx.x * int64_t(kColumnLanes) + threadIdx.x;
+  int64_t r0, r1;
+  chunk_rows(a.rows, &r0, &r1);
+  double acc = 0.0;
+  if (col < a.c) {
+    const double m = kPower == 2 ? center[col] : 0.0;
+    for (int64_t r = r0 + threadIdx.y; r < r1; r += kColumnRows) {
+      const double d = double(a.x[r * a.c + col]) - m;
+      acc += kPower == 2 ? d * d : d;
+    }
   }
-  const double var = block_sum<kReduceThreads>(sq, sh) / double(a.rows);
-  const double invstd = 1.0 / sqrt(var + double(a.eps));
-  const double gamma = double(a.gamma[c]), beta = double(a.beta[c]);
-  for (int64_t r = threadIdx.x; r < a.rows; r += kReduceThreads) {
-    const int64_t i = r * a.c + c;
-    a.y[i] = float((double(a.x[i]) - mean) * invstd * gamma + beta);
-  }
-  if (threadIdx.x == 0) {
+  const double sum = column_block_sum(acc);
+  if (threadIdx.y == 0 && col < a.c) partials[int64_t(blockIdx.y) * a.c + col] = sum;
+}
+SPARSE_KERNEL bn_sum_partials_kernel(BatchNormForwardArgsT<float> a, double* partials) {
+  bn_column_partials<1>(a, nullptr, partials);
+}
+SPARSE_KERNEL bn_square_partials_kernel(BatchNormForwardArgsT<float> a, const double* mean, double* partials) {
+  bn_column_partials<2>(a, mean, partials);
+}
+// Σ_k partials[k, c] in chunk order.
+__device__ __forceinline__ double sum_chunks(const double* partials, int64_t chunks, int64_t cols, int64_t c) {
+  double s = 0.0;
+  for (int64_t k = 0; k < chunks; ++k) s += partials[k * cols + c];
+  return s;
+}
+SPARSE_KERNEL bn_mean_kernel(BatchNormForwardArgsT<float> a, const double* partials, int64_t chunks, double* mean) {
+  SPARSE_GRID_LOOP(c, int64_t(a.c)) mean[c] = sum_chunks(partials, chunks, a.c, c) / double(a.rows);
+}
+SPARSE_KERNEL bn_statistics_kernel(BatchNormForwardArgsT<float> a, const double* partials, int64_t chunks,
+                                   const double* mean, double* invstd_out) {
+  SPARSE_GRID_LOOP(c, int64_t(a.c)) {
+    const double var = sum_chunks(partials, chunks, a.c, c) / double(a.rows);
+    const double invstd = 1.0 / sqrt(var + double(a.eps));
     const double unbiased = a.rows > 1 ? var * double(a.rows) / double(a.rows - 1) : var;
     const double m = double(a.momentum);
-    a.save_mean[c] = float(mean);
+    invstd_out[c] = invstd;
+    a.save_mean[c] = float(mean[c]);
     a.save_invstd[c] = float(invstd);
-    a.running_mean[c] = float((1.0 - m) * double(a.running_mean[c]) + m * mean);
+    a.running_mean[c] = float((1.0 - m) * double(a.running_mean[c]) + m * mean[c]);
     a.running_var[c] = float((1.0 - m) * double(a.running_var[c]) + m * unbiased);
   }
 }
+SPARSE_KERNEL bn_normalize_kernel(BatchNormForwardArgsT<float> a, const double* mean, const double* invstd) {
+  SPARSE_GRID_LOOP(i, a.rows * a.c) {
+    const int64_t c = i % a.c;
+    a.y[i] = float((double(a.x[i]) - mean[c]) * invstd[c] * double(a.gamma[c]) + double(a.beta[c]));
+  }
+}
 
-__global__ void batch_norm_backward_kernel(BatchNormBackwardArgsT<float> a) {
-  __shared__ double sh[kReduceThreads];
-  const int c = blockIdx.x;
-  const double mean = double(a.save_mean[c]), invstd = double(a.save_invstd[c]);
+// Backward (ref_ops.hpp batch_norm_backward): dβ = Σ dy, dγ = Σ dy·x̂ per channel (column reductions, partials
+// [2, chunks, c] in double), then dx = γ·invstd·(dy − dβ/rows − x̂·dγ/rows).
+SPARSE_KERNEL bn_grad_partials_kernel(BatchNormBackwardArgsT<float> a, double* partials) {
+  const int64_t col = blockIdx.x * int64_t(kColumnLanes) + threadIdx.x;
+  int64_t r0, r1;
+  chunk_rows(a.rows, &r0, &r1);
   double db = 0.0, dg = 0.0;
-  for (int64_t r = threadIdx.x; r < a.rows; r += kReduceThreads) {
-    const int64_t i = r * a.c + c;
-    db += double(a.dy[i]);
-    dg += double(a.dy[i]) * (double(a.x[i]) - mean) * invstd;
+  if (col < a.c) {
+    const double mean = double(a.save_mean[col]), invstd = double(a.save_invstd[col]);
+    for (int64_t r = r0 + threadIdx.y; r < r1; r += kColumnRows) {
+      const int64_t i = r * a.c + col;
+      db += double(a.dy[i]);
+      dg += double(a.dy[i]) * (double(a.x[i]) - mean) * invstd;
+    }
   }
-  const double dbeta = block_sum<kReduceThreads>(db, sh);
-  const double dgamma = block_sum<kReduceThreads>(dg, sh);
-  const double k = double(a.gamma[c]) * invstd, rows = double(a.rows);
-  for (int64_t r = threadIdx.x; r < a.rows; r += kReduceThreads) {
-    const int64_t i = r * a.c + c;
-    const double xhat = (double(a.x[i]) - mean) * invstd;
-    const float v = float(k * (double(a.dy[i]) - dbeta / rows - xhat * dgamma / rows));
-    a.dx[i] = store_value(a.dx + i, v, a.accumulate);
+  const double sum_db = column_block_sum(db);
+  const double sum_dg = column_block_sum(dg);
+  if (threadIdx.y == 0 && col < a.c) {
+    const int64_t chunks = gridDim.y;
+    partials[int64_t(blockIdx.y) * a.c + col] = sum_db;
+    partials[(chunks + blockIdx.y) * int64_t(a.c) + col] = sum_dg;
   }
-  if (threadIdx.x == 0) {
+}
+SPARSE_KERNEL bn_grad_combine_kernel(BatchNormBackwardArgsT<float> a, const double* partials, int64_t chunks,
+                                     double* sums) {
+  SPARSE_GRID_LOOP(c, int64_t(a.c)) {
+    const double dbeta = sum_chunks(partials, chunks, a.c, c);
+    const double dgamma = sum_chunks(partials + chunks * a.c, chunks, a.c, c);
+    sums[c] = dbeta;
+    sums[a.c + c] = dgamma;
     a.dgamma[c] = float(dgamma);
     a.dbeta[c] = float(dbeta);
+  }
+}
+SPARSE_KERNEL bn_dx_kernel(BatchNormBackwardArgsT<float> a, const double* sums) {
+  const double rows = double(a.rows);
+  SPARSE_GRID_LOOP(i, a.rows * a.c) {
+    const int64_t c = i % a.c;
+    const double mean = double(a.save_mean[c]), invstd = double(a.save_invstd[c]);
+    const double k = double(a.gamma[c]) * invstd;
+    const double xhat = (double(a.x[i]) - mean) * invstd;
+    const float v = float(k * (double(a.dy[i]) - sums[c] / rows - xhat * sums[a.c + c] / rows));
+    a.dx[i] = store_value(a.dx + i, v, a.accumulate);
   }
 }
 
 // ---- elementwise -----------------------------------------------------------------------------------------
 
-__global__ void relu_forward_kernel(ReluForwardArgsT<float> a) {  // y may alias x
+SPARSE_KERNEL relu_forward_kernel(ReluForwardArgsT<float> a) {  // y may alias x
   SPARSE_GRID_LOOP(i, a.count) {
     const float x = a.x[i];
     a.y[i] = x > 0.0f ? x : 0.0f;
   }
 }
-__global__ void relu_backward_kernel(ReluBackwardArgsT<float> a) {  // dx may alias dy
+SPARSE_KERNEL relu_backward_kernel(ReluBackwardArgsT<float> a) {  // dx may alias dy
   SPARSE_GRID_LOOP(i, a.count) {
     const float v = a.y[i] > 0.0f ? a.dy[i] : 0.0f;
     a.dx[i] = store_value(a.dx + i, v, a.accumulate);
   }
 }
 
-__global__ void add_forward_kernel(AddForwardArgsT<float> a) {
+SPARSE_KERNEL add_forward_kernel(AddForwardArgsT<float> a) {
   SPARSE_GRID_LOOP(o, int64_t(a.n) * a.oh * a.ow * a.c) {
     const int c = int(o % a.c);
     int64_t t = o / a.c;
@@ -207,11 +238,11 @@ __global__ void add_forward_kernel(AddForwardArgsT<float> a) {
     a.y[o] = a.a[o] + a.b[b];
   }
 }
-__global__ void add_backward_da_kernel(AddBackwardArgsT<float> a) {
+SPARSE_KERNEL add_backward_da_kernel(AddBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(i, int64_t(a.n) * a.oh * a.ow * a.c) a.da[i] = store_value(a.da + i, a.dy[i], a.accumulate);
 }
 // db[b] = (accumulate ? db[b] : 0) + (b inside the crop ? dy[o] : 0), as the reference's fill-then-add.
-__global__ void add_backward_db_kernel(AddBackwardArgsT<float> a) {
+SPARSE_KERNEL add_backward_db_kernel(AddBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(b, int64_t(a.n) * a.bh * a.bw * a.c) {
     const int c = int(b % a.c);
     int64_t t = b / a.c;
@@ -226,14 +257,14 @@ __global__ void add_backward_db_kernel(AddBackwardArgsT<float> a) {
   }
 }
 
-__global__ void concat_forward_kernel(ConcatForwardArgsT<float> a) {
+SPARSE_KERNEL concat_forward_kernel(ConcatForwardArgsT<float> a) {
   SPARSE_GRID_LOOP(i, a.rows * a.c_part) {
     const int64_t p = i / a.c_part;
     const int j = int(i % a.c_part);
     a.y[p * a.c_total + a.c_offset + j] = a.x[i];
   }
 }
-__global__ void concat_backward_kernel(ConcatBackwardArgsT<float> a) {
+SPARSE_KERNEL concat_backward_kernel(ConcatBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(i, a.rows * a.c_part) {
     const int64_t p = i / a.c_part;
     const int j = int(i % a.c_part);
@@ -241,60 +272,74 @@ __global__ void concat_backward_kernel(ConcatBackwardArgsT<float> a) {
   }
 }
 
-// One block; a thread per example (strided), loss summed in double, correct counted in the same tree.
-__global__ void softmax_cross_entropy_kernel(SoftmaxCrossEntropyArgsT<float> a) {
-  __shared__ double sh[kReduceThreads];
-  double total = 0.0, correct = 0.0;
-  for (int i = threadIdx.x; i < a.n; i += kReduceThreads) {
-    const float* z = a.logits + int64_t(i) * a.classes;
+// Pass 1: one thread per example: its loss lse − z[label] and hit (1 or 0) to the workspace, and its dlogits.
+SPARSE_KERNEL softmax_cross_entropy_rows_kernel(SoftmaxCrossEntropyArgsT<float> a, double* loss_of,
+                                                double* hit_of) {
+  SPARSE_GRID_LOOP(i, int64_t(a.n)) {
+    const float* z = a.logits + i * a.classes;
     const int label = a.labels[i];
     int arg = 0;
     for (int j = 1; j < a.classes; ++j)
       if (z[j] > z[arg]) arg = j;
-    if (arg == label) correct += 1.0;
+    hit_of[i] = arg == label ? 1.0 : 0.0;
     const double mx = double(z[arg]);
     double se = 0.0;
     for (int j = 0; j < a.classes; ++j) se += exp(double(z[j]) - mx);
     const double lse = mx + log(se);
-    total += lse - double(z[label]);
+    loss_of[i] = lse - double(z[label]);
     if (a.dlogits) {
       const double k = double(a.scale) / double(a.n);
       for (int j = 0; j < a.classes; ++j) {
         const double p = exp(double(z[j]) - lse);
-        a.dlogits[int64_t(i) * a.classes + j] = float((p - (j == label ? 1.0 : 0.0)) * k);
+        a.dlogits[i * a.classes + j] = float((p - (j == label ? 1.0 : 0.0)) * k);
       }
     }
   }
-  const double t = block_sum<kReduceThreads>(total, sh);
-  const double c = block_sum<kReduceThreads>(correct, sh);
+}
+// Pass 2, one block: loss = Σ loss / n, correct = Σ hit.
+SPARSE_KERNEL softmax_cross_entropy_combine_kernel(SoftmaxCrossEntropyArgsT<float> a, const double* loss_of,
+                                                   const double* hit_of) {
+  double total = 0.0, correct = 0.0;
+  for (int64_t i = threadIdx.x; i < a.n; i += blockDim.x) {
+    total += loss_of[i];
+    correct += hit_of[i];
+  }
+  const double t = block_sum(total);
+  const double c = block_sum(correct);
   if (threadIdx.x == 0) {
     *a.loss = float(t / double(a.n));
     if (a.correct) *a.correct = int32_t(c);
   }
 }
 
-__global__ void square_forward_kernel(SquareForwardArgsT<float> a) {
+SPARSE_KERNEL square_forward_kernel(SquareForwardArgsT<float> a) {
   SPARSE_GRID_LOOP(i, a.count) a.y[i] = a.x[i] * a.x[i];
 }
-__global__ void square_backward_kernel(SquareBackwardArgsT<float> a) {
+SPARSE_KERNEL square_backward_kernel(SquareBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(i, a.count) a.dx[i] = store_value(a.dx + i, 2.0f * a.x[i] * a.dy[i], a.accumulate);
 }
-__global__ void spvd_variance_forward_kernel(SpvdVarianceForwardArgsT<float> a) {
+SPARSE_KERNEL spvd_variance_forward_kernel(SpvdVarianceForwardArgsT<float> a) {
   SPARSE_GRID_LOOP(i, a.count) a.sigma2[i] = expf(a.log_sigma2[i]);
 }
-__global__ void spvd_variance_backward_kernel(SpvdVarianceBackwardArgsT<float> a) {
+SPARSE_KERNEL spvd_variance_backward_kernel(SpvdVarianceBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(i, a.count) a.dlog_sigma2[i] = store_value(a.dlog_sigma2 + i, a.dsigma2[i] * a.sigma2[i], a.accumulate);
 }
 
 // ---- SpVD ------------------------------------------------------------------------------------------------
 
-__global__ void lrt_sample_forward_kernel(LrtSampleForwardArgsT<float> a) {
-  SPARSE_GRID_LOOP(e, a.count) {
-    const float eps = noise(a.seed, a.offset, uint64_t(e));
-    a.y[e] = a.mu[e] + sqrtf(a.var[e] + 1e-8f) * eps;
+// One thread per 4 consecutive elements e = 4q .. 4q + 3: one philox_normal4(seed, offset, q) gives their ε
+// (the same ε as noise(seed, offset, e)).
+SPARSE_KERNEL lrt_sample_forward_kernel(LrtSampleForwardArgsT<float> a) {
+  SPARSE_GRID_LOOP(q, (a.count + 3) / 4) {
+    float eps[4];
+    philox_normal4(a.seed, a.offset, uint64_t(q), eps);
+    for (int j = 0; j < 4; ++j) {
+      const int64_t e = 4 * q + j;
+      if (e < a.count) a.y[e] = a.mu[e] + sqrtf(a.var[e] + 1e-8f) * eps[j];
+    }
   }
 }
-__global__ void lrt_sample_backward_kernel(LrtSampleBackwardArgsT<float> a) {
+SPARSE_KERNEL lrt_sample_backward_kernel(LrtSampleBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(e, a.count) {
     const float dy = a.dy[e];
     if (a.dmu) a.dmu[e] = store_value(a.dmu + e, dy, a.accumulate);
@@ -309,20 +354,26 @@ __global__ void lrt_sample_backward_kernel(LrtSampleBackwardArgsT<float> a) {
   }
 }
 
-__global__ void log_alpha_kernel(LogAlphaArgsT<float> a) {
+SPARSE_KERNEL log_alpha_kernel(LogAlphaArgsT<float> a) {
   SPARSE_GRID_LOOP(i, a.count) a.log_alpha[i] = clip_log_alpha(log_alpha_raw(a.theta[i], a.log_sigma2[i]));
 }
 
-__global__ void spvd_kl_forward_kernel(SpvdKlForwardArgsT<float> a) {
-  __shared__ double sh[kReduceThreads];
+// Pass 1 of the SpVD KL: each block's Σ kl_term (double) to partials[blockIdx.x].
+SPARSE_KERNEL spvd_kl_partials_kernel(SpvdKlForwardArgsT<float> a, double* partials) {
   double kl = 0.0;
-  for (int64_t i = threadIdx.x; i < a.count; i += kReduceThreads)
-    kl += kl_term(double(clip_log_alpha(log_alpha_raw(a.theta[i], a.log_sigma2[i]))));
-  const double total = block_sum<kReduceThreads>(kl, sh);
-  if (threadIdx.x == 0) *a.kl = float(total);
+  SPARSE_GRID_LOOP(i, a.count) kl += kl_term(double(clip_log_alpha(log_alpha_raw(a.theta[i], a.log_sigma2[i]))));
+  const double total = block_sum(kl);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
+}
+// Pass 2 of a block reduction, one block: *out = float(Σ partials) (0 without partials).
+SPARSE_KERNEL sum_block_partials_kernel(const double* partials, int64_t count, float* out) {
+  double s = 0.0;
+  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) s += partials[i];
+  const double total = block_sum(s);
+  if (threadIdx.x == 0) *out = float(total);
 }
 
-__global__ void spvd_kl_backward_kernel(SpvdKlBackwardArgsT<float> a) {
+SPARSE_KERNEL spvd_kl_backward_kernel(SpvdKlBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(i, a.count) {
     const float raw = log_alpha_raw(a.theta[i], a.log_sigma2[i]);
     double dth = 0.0, dls = 0.0;
@@ -341,7 +392,7 @@ __global__ void spvd_kl_backward_kernel(SpvdKlBackwardArgsT<float> a) {
 
 // ---- Bayesian Compression --------------------------------------------------------------------------------
 
-__global__ void bc_sample_z_forward_kernel(BcSampleZForwardArgsT<float> a) {
+SPARSE_KERNEL bc_sample_z_forward_kernel(BcSampleZForwardArgsT<float> a) {
   SPARSE_GRID_LOOP(e, int64_t(a.n) * a.groups) {
     const int g = int(e % a.groups);
     const float eps = noise(a.seed, a.offset, uint64_t(e));
@@ -349,7 +400,7 @@ __global__ void bc_sample_z_forward_kernel(BcSampleZForwardArgsT<float> a) {
   }
 }
 // One thread per group, the batch summed in the reference's order.
-__global__ void bc_sample_z_backward_kernel(BcSampleZBackwardArgsT<float> a) {
+SPARSE_KERNEL bc_sample_z_backward_kernel(BcSampleZBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(g, int64_t(a.groups)) {
     const float sigma = expf(0.5f * a.log_sigma2_z[g]);
     float dmu = 0.0f, dls = 0.0f;
@@ -364,7 +415,7 @@ __global__ void bc_sample_z_backward_kernel(BcSampleZBackwardArgsT<float> a) {
   }
 }
 
-__global__ void scale_groups_forward_kernel(ScaleGroupsForwardArgsT<float> a) {
+SPARSE_KERNEL scale_groups_forward_kernel(ScaleGroupsForwardArgsT<float> a) {
   SPARSE_GRID_LOOP(e, int64_t(a.n) * a.pixels * a.groups) {
     const int g = int(e % a.groups);
     const int64_t i = e / (int64_t(a.pixels) * a.groups);
@@ -372,7 +423,7 @@ __global__ void scale_groups_forward_kernel(ScaleGroupsForwardArgsT<float> a) {
   }
 }
 // One thread per (example, group): consecutive threads take consecutive groups (coalesced over g).
-__global__ void scale_groups_backward_kernel(ScaleGroupsBackwardArgsT<float> a) {
+SPARSE_KERNEL scale_groups_backward_kernel(ScaleGroupsBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(ig, int64_t(a.n) * a.groups) {
     const int g = int(ig % a.groups);
     const int64_t i = ig / a.groups;
@@ -387,7 +438,7 @@ __global__ void scale_groups_backward_kernel(ScaleGroupsBackwardArgsT<float> a) 
   }
 }
 
-__global__ void bc_epilogue_forward_kernel(BcEpilogueForwardArgsT<float> a) {
+SPARSE_KERNEL bc_epilogue_forward_kernel(BcEpilogueForwardArgsT<float> a) {
   SPARSE_GRID_LOOP(e, int64_t(a.n) * a.pixels * a.groups) {
     const int g = int(e % a.groups);
     const int64_t i = e / (int64_t(a.pixels) * a.groups);
@@ -396,7 +447,7 @@ __global__ void bc_epilogue_forward_kernel(BcEpilogueForwardArgsT<float> a) {
     a.y[e] = a.mu[e] * z + sqrtf(a.var[e] * z * z + 1e-8f) * eps;
   }
 }
-__global__ void bc_epilogue_backward_kernel(BcEpilogueBackwardArgsT<float> a) {
+SPARSE_KERNEL bc_epilogue_backward_kernel(BcEpilogueBackwardArgsT<float> a) {
   SPARSE_GRID_LOOP(ig, int64_t(a.n) * a.groups) {
     const int g = int(ig % a.groups);
     const int64_t i = ig / a.groups;
@@ -415,21 +466,24 @@ __global__ void bc_epilogue_backward_kernel(BcEpilogueBackwardArgsT<float> a) {
   }
 }
 
-// Group terms through the *unclipped* group log α (ref_ops.hpp group_kl_term_of), plus the weight terms.
-__global__ void bc_kl_forward_kernel(BcKlForwardArgsT<float> a) {
-  __shared__ double sh[kReduceThreads];
+// Pass 1 of the BC KL: items [0, groups) are the group terms through the *unclipped* group log α (ref_ops.hpp
+// group_kl_term_of), [groups, groups + weights) the weight terms; each block's Σ (double) to partials.
+SPARSE_KERNEL bc_kl_partials_kernel(BcKlForwardArgsT<float> a, double* partials) {
   double kl = 0.0;
-  for (int64_t g = threadIdx.x; g < a.groups; g += kReduceThreads)
-    kl += kl_term(double(log_alpha_raw(a.mu_z[g], a.log_sigma2_z[g])));
-  for (int64_t w = threadIdx.x; w < a.weights; w += kReduceThreads) {
-    const double ls = double(a.log_sigma2_w[w]), mu = double(a.mu_w[w]);
-    kl += -0.5 * ls + 0.5 * (exp(ls) + mu * mu) - 0.5;
+  SPARSE_GRID_LOOP(k, a.groups + a.weights) {
+    if (k < a.groups) {
+      kl += kl_term(double(log_alpha_raw(a.mu_z[k], a.log_sigma2_z[k])));
+    } else {
+      const int64_t w = k - a.groups;
+      const double ls = double(a.log_sigma2_w[w]), mu = double(a.mu_w[w]);
+      kl += -0.5 * ls + 0.5 * (exp(ls) + mu * mu) - 0.5;
+    }
   }
-  const double total = block_sum<kReduceThreads>(kl, sh);
-  if (threadIdx.x == 0) *a.kl = float(total);
+  const double total = block_sum(kl);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
 }
 // Elements [0, groups) are the group terms, [groups, groups + weights) the weight terms.
-__global__ void bc_kl_backward_kernel(BcKlBackwardArgsT<float> a) {
+SPARSE_KERNEL bc_kl_backward_kernel(BcKlBackwardArgsT<float> a) {
   const double scale = double(a.scale);
   SPARSE_GRID_LOOP(k, a.groups + a.weights) {
     if (k < a.groups) {
@@ -449,7 +503,7 @@ __global__ void bc_kl_backward_kernel(BcKlBackwardArgsT<float> a) {
 
 // ---- optimizer and masks ---------------------------------------------------------------------------------
 
-__global__ void adam_kernel(AdamArgsT<float> a, float bc1, float bc2) {
+SPARSE_KERNEL adam_kernel(AdamArgsT<float> a, float bc1, float bc2) {
   SPARSE_GRID_LOOP(i, a.count) {
     const float g = a.grad[i];
     const float m = a.beta1 * a.m[i] + (1.0f - a.beta1) * g;
@@ -460,7 +514,7 @@ __global__ void adam_kernel(AdamArgsT<float> a, float bc1, float bc2) {
   }
 }
 
-__global__ void prune_mask_kernel(PruneMaskArgsT<float> a) {  // out may alias value
+SPARSE_KERNEL prune_mask_kernel(PruneMaskArgsT<float> a) {  // out may alias value
   SPARSE_GRID_LOOP(e, a.count) {
     if (a.groups == 0) {
       a.out[e] = a.log_alpha[e] < a.threshold ? a.value[e] : 0.0f;
@@ -472,106 +526,123 @@ __global__ void prune_mask_kernel(PruneMaskArgsT<float> a) {  // out may alias v
   }
 }
 
-void reduce_launch_check() { CUDA_CHECK_LAUNCH(); }
+// An op with one kernel: its plan's slot 0 with the op's args.
+template <class Args>
+void run_one(const Args& a, void (*kernel)(Args), const Ctx& ctx) {
+  launch(plan(a, ctx.sms).k[kOnly], kernel, ctx.stream, a);
+}
+
+// The two passes of a KL forward: per-block partials in the workspace, then one block writes *kl.
+template <class Args>
+void run_kl_forward(const Args& a, void (*partials_kernel)(Args, double*), const Ctx& ctx) {
+  const OpPlan p = plan(a, ctx.sms);
+  double* partials = ctx.scratch<double>(p, 0);
+  launch(p.k[kKlPartials], partials_kernel, ctx.stream, a, partials);
+  const int64_t blocks = p.k[kKlPartials] ? int64_t(p.k[kKlPartials].grid.x) : 0;
+  launch(p.k[kKlCombine], sum_block_partials_kernel, ctx.stream, static_cast<const double*>(partials), blocks, a.kl);
+}
 
 }  // namespace
 
-void max_pool_forward(const MaxPoolForwardArgsT<float>& a, const Ctx& ctx) {
-  launch(max_pool_forward_kernel, int64_t(a.n) * a.oh * a.ow * a.c, ctx, a);
-}
+void max_pool_forward(const MaxPoolForwardArgsT<float>& a, const Ctx& ctx) { run_one(a, max_pool_forward_kernel, ctx); }
 void max_pool_backward(const MaxPoolBackwardArgsT<float>& a, const Ctx& ctx) {
   const int64_t x_count = int64_t(a.n) * a.h * a.w * a.c;
   if (!a.accumulate && x_count > 0) CUDA_CHECK(cudaMemsetAsync(a.dx, 0, size_t(x_count) * sizeof(float), ctx.stream));
-  launch(max_pool_backward_kernel, int64_t(a.n) * a.oh * a.ow * a.c, ctx, a);
+  run_one(a, max_pool_backward_kernel, ctx);
 }
 void channel_max_forward(const ChannelMaxForwardArgsT<float>& a, const Ctx& ctx) {
-  launch(channel_max_kernel, int64_t(a.n) * a.h * a.w, ctx, a);
+  run_one(a, channel_max_forward_kernel, ctx);
 }
+
 void batch_norm_forward(const BatchNormForwardArgsT<float>& a, const Ctx& ctx) {
-  if (a.c <= 0 || a.rows <= 0) return;
-  if (!a.training) return launch(batch_norm_eval_kernel, a.rows * a.c, ctx, a);
-  batch_norm_train_kernel<<<unsigned(a.c), kReduceThreads, 0, ctx.stream>>>(a);
-  reduce_launch_check();
+  const OpPlan p = plan(a, ctx.sms);
+  if (!a.training) return launch(p.k[kBnEval], batch_norm_eval_kernel, ctx.stream, a);
+  if (!p.k[kBnSumPartials]) return;
+  double* partials = ctx.scratch<double>(p, 0);
+  double* mean = ctx.scratch<double>(p, 1);
+  double* invstd = ctx.scratch<double>(p, 2);
+  const int64_t chunks = chunks_of(p.k[kBnSumPartials]);
+  launch(p.k[kBnSumPartials], bn_sum_partials_kernel, ctx.stream, a, partials);
+  launch(p.k[kBnMean], bn_mean_kernel, ctx.stream, a, static_cast<const double*>(partials), chunks, mean);
+  launch(p.k[kBnSquarePartials], bn_square_partials_kernel, ctx.stream, a, static_cast<const double*>(mean), partials);
+  launch(p.k[kBnStatistics], bn_statistics_kernel, ctx.stream, a, static_cast<const double*>(partials), chunks,
+         static_cast<const double*>(mean), invstd);
+  launch(p.k[kBnNormalize], bn_normalize_kernel, ctx.stream, a, static_cast<const double*>(mean),
+         static_cast<const double*>(invstd));
 }
 void batch_norm_backward(const BatchNormBackwardArgsT<float>& a, const Ctx& ctx) {
-  if (a.c <= 0) return;
-  batch_norm_backward_kernel<<<unsigned(a.c), kReduceThreads, 0, ctx.stream>>>(a);
-  reduce_launch_check();
+  const OpPlan p = plan(a, ctx.sms);
+  if (!p.k[kBnGradPartials]) return;
+  double* partials = ctx.scratch<double>(p, 0);
+  double* sums = ctx.scratch<double>(p, 1);
+  launch(p.k[kBnGradPartials], bn_grad_partials_kernel, ctx.stream, a, partials);
+  launch(p.k[kBnGradCombine], bn_grad_combine_kernel, ctx.stream, a, static_cast<const double*>(partials),
+         chunks_of(p.k[kBnGradPartials]), sums);
+  launch(p.k[kBnDx], bn_dx_kernel, ctx.stream, a, static_cast<const double*>(sums));
 }
-void relu_forward(const ReluForwardArgsT<float>& a, const Ctx& ctx) { launch(relu_forward_kernel, a.count, ctx, a); }
-void relu_backward(const ReluBackwardArgsT<float>& a, const Ctx& ctx) { launch(relu_backward_kernel, a.count, ctx, a); }
-void add_forward(const AddForwardArgsT<float>& a, const Ctx& ctx) {
-  launch(add_forward_kernel, int64_t(a.n) * a.oh * a.ow * a.c, ctx, a);
-}
+void relu_forward(const ReluForwardArgsT<float>& a, const Ctx& ctx) { run_one(a, relu_forward_kernel, ctx); }
+void relu_backward(const ReluBackwardArgsT<float>& a, const Ctx& ctx) { run_one(a, relu_backward_kernel, ctx); }
+void add_forward(const AddForwardArgsT<float>& a, const Ctx& ctx) { run_one(a, add_forward_kernel, ctx); }
 void add_backward(const AddBackwardArgsT<float>& a, const Ctx& ctx) {
-  if (a.da) launch(add_backward_da_kernel, int64_t(a.n) * a.oh * a.ow * a.c, ctx, a);
-  if (a.db) launch(add_backward_db_kernel, int64_t(a.n) * a.bh * a.bw * a.c, ctx, a);
+  const OpPlan p = plan(a, ctx.sms);
+  launch(p.k[kAddDa], add_backward_da_kernel, ctx.stream, a);
+  launch(p.k[kAddDb], add_backward_db_kernel, ctx.stream, a);
 }
-void concat_forward(const ConcatForwardArgsT<float>& a, const Ctx& ctx) {
-  launch(concat_forward_kernel, a.rows * a.c_part, ctx, a);
-}
-void concat_backward(const ConcatBackwardArgsT<float>& a, const Ctx& ctx) {
-  launch(concat_backward_kernel, a.rows * a.c_part, ctx, a);
-}
+void concat_forward(const ConcatForwardArgsT<float>& a, const Ctx& ctx) { run_one(a, concat_forward_kernel, ctx); }
+void concat_backward(const ConcatBackwardArgsT<float>& a, const Ctx& ctx) { run_one(a, concat_backward_kernel, ctx); }
 void softmax_cross_entropy(const SoftmaxCrossEntropyArgsT<float>& a, const Ctx& ctx) {
-  softmax_cross_entropy_kernel<<<1, kReduceThreads, 0, ctx.stream>>>(a);
-  reduce_launch_check();
+  const OpPlan p = plan(a, ctx.sms);
+  double* loss_of = ctx.scratch<double>(p, 0);
+  double* hit_of = ctx.scratch<double>(p, 1);
+  launch(p.k[kSoftmaxRows], softmax_cross_entropy_rows_kernel, ctx.stream, a, loss_of, hit_of);
+  launch(p.k[kSoftmaxCombine], softmax_cross_entropy_combine_kernel, ctx.stream, a, static_cast<const double*>(loss_of),
+         static_cast<const double*>(hit_of));
 }
-void square_forward(const SquareForwardArgsT<float>& a, const Ctx& ctx) { launch(square_forward_kernel, a.count, ctx, a); }
-void square_backward(const SquareBackwardArgsT<float>& a, const Ctx& ctx) {
-  launch(square_backward_kernel, a.count, ctx, a);
-}
+void square_forward(const SquareForwardArgsT<float>& a, const Ctx& ctx) { run_one(a, square_forward_kernel, ctx); }
+void square_backward(const SquareBackwardArgsT<float>& a, const Ctx& ctx) { run_one(a, square_backward_kernel, ctx); }
 void spvd_variance_forward(const SpvdVarianceForwardArgsT<float>& a, const Ctx& ctx) {
-  launch(spvd_variance_forward_kernel, a.count, ctx, a);
+  run_one(a, spvd_variance_forward_kernel, ctx);
 }
 void spvd_variance_backward(const SpvdVarianceBackwardArgsT<float>& a, const Ctx& ctx) {
-  launch(spvd_variance_backward_kernel, a.count, ctx, a);
+  run_one(a, spvd_variance_backward_kernel, ctx);
 }
 void lrt_sample_forward(const LrtSampleForwardArgsT<float>& a, const Ctx& ctx) {
-  launch(lrt_sample_forward_kernel, a.count, ctx, a);
+  run_one(a, lrt_sample_forward_kernel, ctx);
 }
 void lrt_sample_backward(const LrtSampleBackwardArgsT<float>& a, const Ctx& ctx) {
-  launch(lrt_sample_backward_kernel, a.count, ctx, a);
+  run_one(a, lrt_sample_backward_kernel, ctx);
 }
-void log_alpha(const LogAlphaArgsT<float>& a, const Ctx& ctx) { launch(log_alpha_kernel, a.count, ctx, a); }
+void log_alpha(const LogAlphaArgsT<float>& a, const Ctx& ctx) { run_one(a, log_alpha_kernel, ctx); }
 void spvd_kl_forward(const SpvdKlForwardArgsT<float>& a, const Ctx& ctx) {
-  spvd_kl_forward_kernel<<<1, kReduceThreads, 0, ctx.stream>>>(a);
-  reduce_launch_check();
+  run_kl_forward(a, spvd_kl_partials_kernel, ctx);
 }
-void spvd_kl_backward(const SpvdKlBackwardArgsT<float>& a, const Ctx& ctx) {
-  launch(spvd_kl_backward_kernel, a.count, ctx, a);
-}
+void spvd_kl_backward(const SpvdKlBackwardArgsT<float>& a, const Ctx& ctx) { run_one(a, spvd_kl_backward_kernel, ctx); }
 void bc_sample_z_forward(const BcSampleZForwardArgsT<float>& a, const Ctx& ctx) {
-  launch(bc_sample_z_forward_kernel, int64_t(a.n) * a.groups, ctx, a);
+  run_one(a, bc_sample_z_forward_kernel, ctx);
 }
 void bc_sample_z_backward(const BcSampleZBackwardArgsT<float>& a, const Ctx& ctx) {
-  launch(bc_sample_z_backward_kernel, int64_t(a.groups), ctx, a);
+  run_one(a, bc_sample_z_backward_kernel, ctx);
 }
 void scale_groups_forward(const ScaleGroupsForwardArgsT<float>& a, const Ctx& ctx) {
-  launch(scale_groups_forward_kernel, int64_t(a.n) * a.pixels * a.groups, ctx, a);
+  run_one(a, scale_groups_forward_kernel, ctx);
 }
 void scale_groups_backward(const ScaleGroupsBackwardArgsT<float>& a, const Ctx& ctx) {
-  launch(scale_groups_backward_kernel, int64_t(a.n) * a.groups, ctx, a);
+  run_one(a, scale_groups_backward_kernel, ctx);
 }
 void bc_epilogue_forward(const BcEpilogueForwardArgsT<float>& a, const Ctx& ctx) {
-  launch(bc_epilogue_forward_kernel, int64_t(a.n) * a.pixels * a.groups, ctx, a);
+  run_one(a, bc_epilogue_forward_kernel, ctx);
 }
 void bc_epilogue_backward(const BcEpilogueBackwardArgsT<float>& a, const Ctx& ctx) {
-  launch(bc_epilogue_backward_kernel, int64_t(a.n) * a.groups, ctx, a);
+  run_one(a, bc_epilogue_backward_kernel, ctx);
 }
-void bc_kl_forward(const BcKlForwardArgsT<float>& a, const Ctx& ctx) {
-  bc_kl_forward_kernel<<<1, kReduceThreads, 0, ctx.stream>>>(a);
-  reduce_launch_check();
-}
-void bc_kl_backward(const BcKlBackwardArgsT<float>& a, const Ctx& ctx) {
-  launch(bc_kl_backward_kernel, a.groups + a.weights, ctx, a);
-}
+void bc_kl_forward(const BcKlForwardArgsT<float>& a, const Ctx& ctx) { run_kl_forward(a, bc_kl_partials_kernel, ctx); }
+void bc_kl_backward(const BcKlBackwardArgsT<float>& a, const Ctx& ctx) { run_one(a, bc_kl_backward_kernel, ctx); }
 void adam(const AdamArgsT<float>& a, const Ctx& ctx) {
   // As the reference: the bias corrections in double, rounded to float.
   const float bc1 = float(1.0 - std::pow(double(a.beta1), double(a.t)));
   const float bc2 = float(1.0 - std::pow(double(a.beta2), double(a.t)));
-  launch(adam_kernel, a.count, ctx, a, bc1, bc2);
+  launch(plan(a, ctx.sms).k[kOnly], adam_kernel, ctx.stream, a, bc1, bc2);
 }
-void prune_mask(const PruneMaskArgsT<float>& a, const Ctx& ctx) { launch(prune_mask_kernel, a.count, ctx, a); }
+void prune_mask(const PruneMaskArgsT<float>& a, const Ctx& ctx) { run_one(a, prune_mask_kernel, ctx); }
 
 }  // namespace sparse::cuda::ops

@@ -9,14 +9,16 @@
 namespace sparse::gp::cuda {
 namespace {
 
+using ::sparse::cuda::kMaxBlockThreads;
 constexpr double kSqrt5 = 2.23606797749978969640;
-constexpr int kTile = 16;    // kernel_matrix: 16 × 16 outputs per block, dimensions staged 16 at a time
-constexpr int kTTile = 32;   // triangle copies: 32 × 32 tiles through shared memory, 32 × 8 threads
-constexpr int kTRows = 8;
+// Grids and blocks: cuda/launch_config.hpp (gp_kernel_matrix, gp_triangle_copy, gp_diagonal).
+constexpr int kTile = ::sparse::cuda::kGpTile;            // kernel_matrix: 16 × 16 outputs per block, 16 dims staged
+constexpr int kTTile = ::sparse::cuda::kGpTriangleTile;   // triangle copies: 32 × 32 tiles through shared memory,
+constexpr int kTRows = ::sparse::cuda::kGpTriangleRows;   // 32 × 8 threads
 
 // Thread (tx, ty) of block (bx, by) computes out(i0 + tx, j0 + ty); each stage loads 16 dimensions of the
 // block's 16 a-points and 16 b-points (scaled by 1/ℓ_d) into shared memory.
-__global__ void kernel_matrix_tiles(DevicePoints a, DevicePoints b, DeviceHyper h, double* out, size_t ld,
+__global__ void __launch_bounds__(kMaxBlockThreads, 1) kernel_matrix_tiles(DevicePoints a, DevicePoints b, DeviceHyper h, double* out, size_t ld,
                                     bool lower_only) {
   const int i0 = blockIdx.x * kTile, j0 = blockIdx.y * kTile;
   if (lower_only && j0 > i0 + kTile - 1) return;  // the whole tile lies above the diagonal (block-uniform)
@@ -67,7 +69,7 @@ __global__ void kernel_matrix_tiles(DevicePoints a, DevicePoints b, DeviceHyper 
 // Tile pair (bi ≥ bj). to_upper: the lower tile (rows bi, cols bj) is copied transposed into the upper tile
 // (rows bj, cols bi), strictly above the diagonal. Otherwise the reverse, strictly below, and the diagonal of
 // the tile set to diag + jitter.
-__global__ void triangle_copy(double* a, size_t ld, int n, bool to_upper, const double* diag, double jitter) {
+__global__ void __launch_bounds__(kMaxBlockThreads, 1) triangle_copy(double* a, size_t ld, int n, bool to_upper, const double* diag, double jitter) {
   const int bi = blockIdx.x, bj = blockIdx.y;
   if (bj > bi) return;
   __shared__ double t[kTTile][kTTile + 1];
@@ -87,17 +89,12 @@ __global__ void triangle_copy(double* a, size_t ld, int n, bool to_upper, const 
   }
 }
 
-__global__ void diagonal_add(double* a, size_t ld, int n, double value) {
+__global__ void __launch_bounds__(kMaxBlockThreads, 1) diagonal_add(double* a, size_t ld, int n, double value) {
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) a[i + size_t(i) * ld] += value;
 }
 
-__global__ void diagonal_copy(const double* a, size_t ld, int n, double* d) {
+__global__ void __launch_bounds__(kMaxBlockThreads, 1) diagonal_copy(const double* a, size_t ld, int n, double* d) {
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) d[i] = a[i + size_t(i) * ld];
-}
-
-dim3 triangle_grid(int n) {
-  const unsigned t = unsigned((n + kTTile - 1) / kTTile);
-  return dim3(t, t);
 }
 
 }  // namespace
@@ -106,34 +103,32 @@ void kernel_matrix(DevicePoints a, DevicePoints b, DeviceHyper h, double* out, s
                    cudaStream_t stream) {
   if (a.size == 0 || b.size == 0) return;
   SPARSE_CHECK(ld >= size_t(a.size), "kernel matrix leading dimension " << ld << " < rows " << a.size);
-  const unsigned gx = unsigned((a.size + kTile - 1) / kTile), gy = unsigned((b.size + kTile - 1) / kTile);
-  SPARSE_CHECK(gy <= 65535u, "kernel matrix has " << b.size << " columns, at most " << 65535 * kTile << " supported");
-  kernel_matrix_tiles<<<dim3(gx, gy), dim3(kTile, kTile), 0, stream>>>(a, b, h, out, ld, lower_only);
-  CUDA_CHECK_LAUNCH();
+  const ::sparse::cuda::Launch l = ::sparse::cuda::gp_kernel_matrix(a.size, b.size);
+  SPARSE_CHECK(l.grid.y <= 65535u, "kernel matrix has " << b.size << " columns, at most " << 65535 * kTile << " supported");
+  ::sparse::cuda::launch(l, kernel_matrix_tiles, stream, a, b, h, out, ld, lower_only);
 }
 
 void add_to_diagonal(double* a, size_t ld, int n, double value, cudaStream_t stream) {
   if (n == 0) return;
-  diagonal_add<<<::sparse::cuda::grid_for(n), 256, 0, stream>>>(a, ld, n, value);
-  CUDA_CHECK_LAUNCH();
+  ::sparse::cuda::launch(::sparse::cuda::gp_diagonal("diagonal_add", n, ::sparse::cuda::current_device_sms()),
+                         diagonal_add, stream, a, ld, n, value);
 }
 
 void mirror_lower_to_upper(double* a, size_t ld, int n, cudaStream_t stream) {
   if (n == 0) return;
-  triangle_copy<<<triangle_grid(n), dim3(kTTile, kTRows), 0, stream>>>(a, ld, n, true, nullptr, 0.0);
-  CUDA_CHECK_LAUNCH();
+  ::sparse::cuda::launch(::sparse::cuda::gp_triangle_copy(n), triangle_copy, stream, a, ld, n, true,
+                         static_cast<const double*>(nullptr), 0.0);
 }
 
 void restore_lower_from_upper(double* a, size_t ld, int n, const double* diag, double jitter, cudaStream_t stream) {
   if (n == 0) return;
-  triangle_copy<<<triangle_grid(n), dim3(kTTile, kTRows), 0, stream>>>(a, ld, n, false, diag, jitter);
-  CUDA_CHECK_LAUNCH();
+  ::sparse::cuda::launch(::sparse::cuda::gp_triangle_copy(n), triangle_copy, stream, a, ld, n, false, diag, jitter);
 }
 
 void copy_diagonal(const double* a, size_t ld, int n, double* d, cudaStream_t stream) {
   if (n == 0) return;
-  diagonal_copy<<<::sparse::cuda::grid_for(n), 256, 0, stream>>>(a, ld, n, d);
-  CUDA_CHECK_LAUNCH();
+  ::sparse::cuda::launch(::sparse::cuda::gp_diagonal("diagonal_copy", n, ::sparse::cuda::current_device_sms()),
+                         diagonal_copy, stream, a, ld, n, d);
 }
 
 }  // namespace sparse::gp::cuda

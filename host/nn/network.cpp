@@ -140,10 +140,15 @@ void Network::allocate() {
     s.b_eval = Buffer<float>(be_, static_cast<size_t>(cout));
   }
   labels_ = Buffer<int32_t>(be_, cap);
-  correct_ = Buffer<int32_t>(be_, 1);
-  loss_ = Buffer<float>(be_, 1);
-  kl_parts_ = Buffer<float>(be_, std::max<size_t>(1, weighted_.size()));
+  correct_ = Buffer<int32_t>(be_, kStatsSlots);
+  loss_ = Buffer<float>(be_, kStatsSlots);
+  kl_parts_ = Buffer<float>(be_, kStatsSlots * std::max<size_t>(1, weighted_.size()));
+  correct_.zero();
+  loss_.zero();
   kl_parts_.zero();
+  eval_correct_ = Buffer<int32_t>(be_, 1);
+  eval_loss_ = Buffer<float>(be_, 1);
+  slot_mode_.assign(kStatsSlots, Mode::deterministic);
 }
 
 // He-normal θ (fan-in k·k·C_in/groups), log σ² = −10, bias 0 (REFERENCE.md §3); BC: μ_z ~ N(1, 0.01²),
@@ -303,22 +308,26 @@ void Network::forward(Mode mode, bool eval, uint64_t step) {
 }
 
 void Network::forward_loss(Mode mode, uint64_t step) {
-  last_mode_ = mode;
+  const int slot = static_cast<int>(stats_written_ % kStatsSlots);
+  ++stats_written_;
+  last_slot_ = slot;
+  slot_mode_[static_cast<size_t>(slot)] = mode;
   forward(mode, false, step);
   const size_t last = graph_.nodes.size() - 1;
-  be_.softmax_cross_entropy({n_, graph_.nodes[last].out.c, 1.0f, out_of(last), labels_.data(), loss_.data(),
-                             dout_of(last), correct_.data()});
+  be_.softmax_cross_entropy({n_, graph_.nodes[last].out.c, 1.0f, out_of(last), labels_.data(), loss_.data() + slot,
+                             dout_of(last), correct_.data() + slot});
+  float* kl_slot = kl_parts_.data() + static_cast<size_t>(slot) * weighted_.size();
   if (mode == Mode::variational) {
     for (size_t j = 0; j < weighted_.size(); ++j) {
       auto& s = nodes_[static_cast<size_t>(weighted_[j])];
       const auto& th = params_[static_cast<size_t>(s.theta)];
       const auto& ls = params_[static_cast<size_t>(s.log_sigma2)];
       if (method_ == Method::spvd) {
-        be_.spvd_kl_forward({th.count(), th.value.data(), ls.value.data(), kl_parts_.data() + j});
+        be_.spvd_kl_forward({th.count(), th.value.data(), ls.value.data(), kl_slot + j});
       } else {
         be_.bc_kl_forward({s.groups, th.count(), params_[static_cast<size_t>(s.mu_z)].value.data(),
                            params_[static_cast<size_t>(s.log_sigma2_z)].value.data(), th.value.data(), ls.value.data(),
-                           kl_parts_.data() + j});
+                           kl_slot + j});
       }
     }
   }
@@ -490,16 +499,38 @@ StepStats Network::stats() {
   StepStats st;
   float loss = 0;
   int32_t correct = 0;
-  be_.download(&loss, loss_.data(), sizeof(float));
-  be_.download(&correct, correct_.data(), sizeof(int32_t));
+  const size_t slot = static_cast<size_t>(last_slot_), w = weighted_.size();
+  be_.download(&loss, loss_.data() + slot, sizeof(float));
+  be_.download(&correct, correct_.data() + slot, sizeof(int32_t));
   st.ce = loss;
   st.correct = correct;
-  if (last_mode_ == Mode::variational && !weighted_.empty()) {
-    kl_host_.resize(weighted_.size());  // allocated on the first call only
-    be_.download(kl_host_.data(), kl_parts_.data(), weighted_.size() * sizeof(float));
-    for (float v : kl_host_) st.kl += v;
+  if (slot_mode_[slot] == Mode::variational && w > 0) {
+    std::vector<float> kl(w);
+    be_.download(kl.data(), kl_parts_.data() + slot * w, w * sizeof(float));
+    for (float v : kl) st.kl += v;
   }
   return st;
+}
+
+std::vector<StepStats> Network::drain_stats(int64_t* dropped) {
+  const int64_t first = std::max(stats_drained_, stats_written_ - kStatsSlots);
+  if (dropped) *dropped = first - stats_drained_;
+  std::vector<StepStats> out;
+  if (first == stats_written_) return out;
+  const size_t w = weighted_.size();
+  const std::vector<float> loss = loss_.download(), kl = kl_parts_.download();
+  const std::vector<int32_t> correct = correct_.download();
+  for (int64_t s = first; s < stats_written_; ++s) {
+    const size_t slot = static_cast<size_t>(s % kStatsSlots);
+    StepStats st;
+    st.ce = loss[slot];
+    st.correct = correct[slot];
+    if (slot_mode_[slot] == Mode::variational)
+      for (size_t j = 0; j < w; ++j) st.kl += kl[slot * w + j];
+    out.push_back(st);
+  }
+  stats_drained_ = stats_written_;
+  return out;
 }
 
 void Network::load_eval_weights(const DeterministicModel& m) {
@@ -518,10 +549,10 @@ void Network::load_eval_weights(const DeterministicModel& m) {
 int Network::eval_batch() {
   forward(Mode::deterministic, true, 0);
   const size_t last = graph_.nodes.size() - 1;
-  be_.softmax_cross_entropy({n_, graph_.nodes[last].out.c, 1.0f, out_of(last), labels_.data(), loss_.data(), nullptr,
-                             correct_.data()});
+  be_.softmax_cross_entropy({n_, graph_.nodes[last].out.c, 1.0f, out_of(last), labels_.data(), eval_loss_.data(),
+                             nullptr, eval_correct_.data()});
   int32_t correct = 0;
-  be_.download(&correct, correct_.data(), sizeof(int32_t));
+  be_.download(&correct, eval_correct_.data(), sizeof(int32_t));
   return correct;
 }
 

@@ -13,6 +13,9 @@
 //  - evaluation: the DeterministicModel's weights (pruned, batch-norm folded) with ReLU only.
 // The noise of step s uses (seed, offset = s·4096 + 2·node + {0: ε, 1: z}), so a step is reproducible on any
 // backend from (seed, step).
+// Statistics stay on the backend: each forward_loss writes its loss, hits and KL to the next of kStatsSlots
+// slots, and drain_stats() downloads them in one go, so a training loop that drains every kStatsSlots steps
+// (host/nn/trainer.cpp) does not wait for the device at every step.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -85,6 +88,11 @@ class Network {
   void backward(Mode mode, float kl_scale, uint64_t step);
   void adam(Mode mode, float lr, uint64_t step);
   StepStats stats();  // of the last forward (waits for the backend)
+  // The forwards since the last drain, oldest first (waits for the backend). Only the last kStatsSlots are kept:
+  // *dropped (if given) counts the older ones, overwritten before this drain.
+  static constexpr int kStatsSlots = 64;
+  std::vector<StepStats> drain_stats(int64_t* dropped = nullptr);
+  int64_t pending_stats() const { return stats_written_ - stats_drained_; }
 
   // The deterministic pruned network (thresholds τ_l of the graph, BN folded with running statistics,
   // dead weights removed), and the evaluation buffers set from it.
@@ -116,13 +124,18 @@ class Network {
   Method method_;
   int capacity_ = 0, n_ = 0;
   uint64_t seed_ = 0;
-  Mode last_mode_ = Mode::deterministic;
   std::vector<Param> params_;
   std::vector<NodeState> nodes_;
-  Buffer<int32_t> labels_, correct_;
-  Buffer<float> loss_, kl_parts_;
+  Buffer<int32_t> labels_;
+  Buffer<int32_t> correct_;    // [kStatsSlots]: argmax hits of each slot's forward
+  Buffer<float> loss_;         // [kStatsSlots]: mean cross-entropy
+  Buffer<float> kl_parts_;     // [kStatsSlots, weighted nodes]: KL per layer (variational forwards only)
+  Buffer<int32_t> eval_correct_;  // [1]: eval_batch()
+  Buffer<float> eval_loss_;       // [1]
+  std::vector<Mode> slot_mode_;   // [kStatsSlots]: the mode of the forward in each slot
+  int64_t stats_written_ = 0, stats_drained_ = 0;  // forwards written / drained so far
+  int last_slot_ = 0;
   std::vector<int> weighted_;  // node indices with weights
-  std::vector<float> kl_host_;  // stats(): per-layer KL downloaded
 };
 
 }  // namespace sparse::nn

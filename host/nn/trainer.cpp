@@ -113,6 +113,8 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
 
   uint64_t step = 0;
   data::Batch batch;
+  std::vector<double> gammas;  // γ of each step of the epoch (the divergence message)
+  gammas.reserve(per_epoch);
   try {
     for (int e = 0; e < pre_epochs + var_epochs; ++e) {
       const double te = now_s();
@@ -120,6 +122,25 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
       const Mode mode = pre || !st.pruning ? Mode::deterministic : Mode::variational;
       double ce_sum = 0, kl_last = 0, gamma = 0, lr = st.lr;
       int64_t correct = 0, seen = 0;
+      // The steps' statistics stay on the backend until drained (every Network::kStatsSlots steps and at the end
+      // of the epoch), so the device is not waited for at every step; the first non-finite step is reported as
+      // before, with its own γ.
+      gammas.clear();
+      size_t drained = 0;
+      auto drain = [&] {
+        int64_t dropped = 0;
+        const std::vector<StepStats> steps = net.drain_stats(&dropped);
+        SPARSE_CHECK(dropped == 0, "training statistics of " << dropped << " steps were overwritten before being read");
+        for (const StepStats& s : steps) {
+          const size_t b = drained++;
+          if (!std::isfinite(s.ce) || !std::isfinite(s.kl))
+            throw Diverged{"diverged at epoch " + std::to_string(e + 1) + ", step " + std::to_string(b + 1) +
+                           ": loss is " + std::to_string(s.ce + gammas[b] * s.kl / n_train)};
+          ce_sum += s.ce;
+          kl_last = s.kl;
+          correct += s.correct;
+        }
+      };
       it.start_epoch(static_cast<uint64_t>(e));
       for (size_t b = 0; b < per_epoch && it.next(batch); ++b) {
         ++step;
@@ -128,15 +149,11 @@ TrainResult train(Backend& backend, const space::Config& config, const data::Dat
         lr = pre ? st.lr : lr_at(tv / std::max(1.0, steps_var));
         net.set_batch(batch.x.data(), batch.y.data(), static_cast<int>(batch.size));
         net.train_step(mode, static_cast<float>(gamma / n_train), static_cast<float>(lr), step);
-        const StepStats s = net.stats();
-        if (!std::isfinite(s.ce) || !std::isfinite(s.kl))
-          throw Diverged{"diverged at epoch " + std::to_string(e + 1) + ", step " + std::to_string(b + 1) +
-                         ": loss is " + std::to_string(s.ce + gamma * s.kl / n_train)};
-        ce_sum += s.ce;
-        kl_last = s.kl;
-        correct += s.correct;
+        gammas.push_back(gamma);
         seen += static_cast<int64_t>(batch.size);
+        if (net.pending_stats() >= Network::kStatsSlots) drain();
       }
+      drain();
       if (!all_finite(net))
         throw Diverged{"diverged at epoch " + std::to_string(e + 1) + ", step " + std::to_string(per_epoch) +
                        ": a parameter is NaN or inf"};

@@ -1,9 +1,8 @@
 // The CUDA side of tests/backend_ops: every op of SPARSE_OP_LIST on the CUDA backend against the float reference,
 // with exactly the cases of the CPU suite (test_ops_vs_reference.cpp is compiled here a second time, its
 // backends() built by make_cuda_backend and its TESTs renamed to BackendOpsCudaVsReference on a fixture that
-// skips without a usable device), plus 20 training steps of bench/networks/tiny.json and lenet5.json on CUDA
-// and CPU with the same seed and batches. Without a usable device or a CUDA build, every case reports
-// skipped with the reason, never passed.
+// skips without a usable device); whole training runs on CUDA against the CPU are in test_cuda_training.cpp.
+// Without a usable device or a CUDA build, every case reports skipped with the reason, never passed.
 // Tolerances are the CPU suite's, except where the CUDA backend cannot be bit-identical: ε drawn on the device
 // (expf/logf/sinf/cosf a few ulp from the host libm) in bc_sample_z, and max_pool_backward's atomic scatter
 // where pooling windows overlap (float addition order); there a normalized MSE of 1e-13 replaces 0.
@@ -17,39 +16,14 @@
 #include <vector>
 
 #include "cuda/cuda_backend.hpp"
-#include "cuda/device_query.hpp"
 #include "host/core/backend.hpp"
 #include "host/core/error.hpp"
+#include "tests/backend_ops/cuda_fixture.hpp"
 #include "tests/backend_ops/op_harness.hpp"
 
 namespace {
-
-// Why the CUDA cases cannot run here, or "" when they can.
-const std::string& cuda_skip_reason() {
-  static const std::string reason = [] {
-#if !defined(SPARSE_HAVE_CUDA)
-    return std::string("CUDA backend not built (configured with SPARSE_CUDA=OFF or without nvcc)");
-#else
-    const sparse::cuda::DeviceQuery q = sparse::cuda::query_devices();
-    if (q.devices.empty()) return "no usable CUDA device: " + q.unavailable_reason;
-    try {
-      (void)sparse::cuda::make_cuda_backend(0);
-    } catch (const sparse::Error& e) {
-      return std::string("CUDA device 0 unusable: ") + e.what();
-    }
-    return std::string();
-#endif
-  }();
-  return reason;
-}
-
-class CudaOpsFixture : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda_skip_reason().empty()) GTEST_SKIP() << cuda_skip_reason();
-  }
-};
-
+using sparse::test::cuda_skip_reason;
+class CudaOpsFixture : public sparse::test::CudaFixture {};
 }  // namespace
 
 namespace sparse::test {
@@ -95,47 +69,7 @@ namespace sparse::cpu {
 std::unique_ptr<Backend> make_cuda_backend_under_test(int) { return cuda::make_cuda_backend(0); }
 }  // namespace sparse::cpu
 
-// ---- end to end: training steps on CUDA and CPU ----------------------------------------------------------
-
-#include "host/nn/network.hpp"
-#include "host/space/config.hpp"
-
-namespace sparse::cpu {
-std::unique_ptr<Backend> make_cpu_backend(int threads);  // host/cpu/cpu_backend.hpp (renamed above)
-}  // namespace sparse::cpu
-
 namespace {
-
-class CudaTrainingVsCpu : public CudaOpsFixture {};
-
-void train_both(const std::string& file) {
-  SCOPED_TRACE(file);
-  const sparse::space::Config config = sparse::space::read_config(std::string(SPARSE_SOURCE_DIR) + "/bench/networks/" + file);
-  const int batch = 16, steps = 20;
-  const uint64_t seed = 11;
-  std::unique_ptr<sparse::Backend> cpu = sparse::cpu::make_cpu_backend(2);
-  std::unique_ptr<sparse::Backend> gpu = sparse::cuda::make_cuda_backend(0);
-  sparse::nn::Network on_cpu(*cpu, config, sparse::nn::Method::spvd, batch, seed);
-  sparse::nn::Network on_gpu(*gpu, config, sparse::nn::Method::spvd, batch, seed);
-  const size_t image = size_t(config.input_height) * config.input_width * config.input_channels;
-  sparse::test::Random rng(5);
-  for (int step = 1; step <= steps; ++step) {
-    const std::vector<float> x = rng.floats(image * batch, -1.0, 1.0);
-    std::vector<int32_t> y(batch);
-    for (auto& l : y) l = int32_t(rng.below(uint64_t(config.num_classes)));
-    on_cpu.set_batch(x.data(), y.data(), batch);
-    on_gpu.set_batch(x.data(), y.data(), batch);
-    on_cpu.train_step(sparse::nn::Mode::variational, 1e-4f, 1e-3f, uint64_t(step));
-    on_gpu.train_step(sparse::nn::Mode::variational, 1e-4f, 1e-3f, uint64_t(step));
-    const double ce_cpu = on_cpu.stats().ce, ce_gpu = on_gpu.stats().ce;
-    ASSERT_TRUE(std::isfinite(ce_gpu)) << "step " << step;
-    EXPECT_LE(std::fabs(ce_gpu - ce_cpu), 1e-3 * std::fabs(ce_cpu)) << "step " << step << ": cpu " << ce_cpu
-                                                                     << ", cuda " << ce_gpu;
-  }
-}
-
-TEST_F(CudaTrainingVsCpu, TinyTwentyStepsMatchCpu) { train_both("tiny.json"); }
-TEST_F(CudaTrainingVsCpu, Lenet5TwentyStepsMatchCpu) { train_both("lenet5.json"); }
 
 // Runs on every machine: without a device the factory's error names the device and a reason.
 TEST(CudaBackendErrors, UnusableDeviceIsNamed) {

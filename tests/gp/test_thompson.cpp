@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "gp/cholesky.hpp"
 #include "gp/gp_regression.hpp"
 #include "gp/thompson.hpp"
 #include "host/core/error.hpp"
+#include "tests/gp/near_singular_gp.hpp"
 
 using namespace sparse::gp;
 
@@ -123,4 +125,33 @@ TEST(Thompson, DrawsFromTheGpEqualDrawsFromItsPosterior) {
   ASSERT_EQ(in_place.samples.cols(), 3);
   EXPECT_LT((copy.samples - in_place.samples).cwiseAbs().maxCoeff(), 1e-8 * (1.0 + copy.samples.cwiseAbs().maxCoeff()));
   EXPECT_NEAR(copy.jitter, in_place.jitter, 1e-6 * std::max(copy.jitter, 1e-300));
+}
+
+// Issue 15: a well-posed, nearly singular Σ* (twin candidates δ apart, condition number ~1e10, not singular): the
+// CPU path factors it within the schedule's first tries and its draws have the posterior's moments, the twins'
+// near-perfect correlation included. tests/gp/test_thompson_cuda.cpp checks the GPU path on the same problem.
+TEST(Thompson, NearlySingularPosteriorIsWellPosedAndSampledFaithfully) {
+  const test::NearSingularGp g = test::near_singular_gp();
+  GaussianProcess gp(g.x, g.y, g.theta);
+  const Posterior p = gp.posterior(g.c, true);
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(p.cov);
+  const double lo = es.eigenvalues().minCoeff(), hi = es.eigenvalues().maxCoeff();
+  std::printf("near-singular Σ*: eigenvalues %.3g .. %.3g, condition number %.3g\n", lo, hi, hi / lo);
+  EXPECT_GT(lo, 0.0);
+  EXPECT_GT(hi / lo, 1e8);
+  EXPECT_LT(hi / lo, 1e12);
+  const int q = 40000;
+  sparse::PhiloxStream rng(71);
+  const Eigen::MatrixXd eps = standard_normals(p.mean.size(), q, rng);
+  const ThompsonDraw d = thompson_samples(gp, g.c, eps);
+  const double level = p.cov.diagonal().mean();
+  EXPECT_LE(d.jitter, 1e-6 * level);
+  ASSERT_TRUE(d.samples.allFinite());
+  const Eigen::VectorXd emp_mean = d.samples.rowwise().mean();
+  const Eigen::MatrixXd centered = d.samples.colwise() - emp_mean;
+  const Eigen::MatrixXd emp_cov = centered * centered.transpose() / (q - 1);
+  for (int i = 0; i < p.mean.size(); ++i) EXPECT_NEAR(emp_mean[i], p.mean[i], 5.0 * std::sqrt(p.cov(i, i) / q)) << i;
+  EXPECT_LT((emp_cov - p.cov).cwiseAbs().maxCoeff(), 5.0 * std::sqrt(2.0 / q) * p.cov.diagonal().maxCoeff());
+  for (int i = 0; i + 1 < p.mean.size(); i += 2)
+    EXPECT_GT(emp_cov(i, i + 1) / std::sqrt(emp_cov(i, i) * emp_cov(i + 1, i + 1)), 0.999) << "twins " << i;
 }

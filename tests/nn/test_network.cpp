@@ -184,6 +184,45 @@ TEST(NetworkNoise, SameStepSameLossOtherStepOtherLoss) {
   EXPECT_NE(a, c);
 }
 
+// Statistics stay on the backend until drained (the trainer drains every kStatsSlots steps): each drained step
+// is that step's forward, in order, with its own mode's KL; older steps than the slots hold are counted as dropped;
+// evaluation does not touch them.
+TEST(NetworkStats, DrainReturnsEveryStepInOrderAndCountsOverwrittenOnes) {
+  auto be = cpu::make_cpu_backend(1);
+  Network net(*be, test::small_config(3, {4}, 300), Method::spvd, 8, 5);
+  for (auto& p : net.params())  // large variances: the noise of each step changes its loss
+    if (p.name.find("log_sigma2") != std::string::npos) p.value.upload(std::vector<float>(p.value.size(), -1.0f));
+  random_batch(net, 8, 1);
+  std::vector<StepStats> each;
+  for (int s = 1; s <= 5; ++s) {
+    net.forward_loss(s % 2 ? Mode::variational : Mode::deterministic, uint64_t(s));
+    each.push_back(net.stats());
+  }
+  net.load_eval_weights(net.deterministic_model());
+  (void)net.eval_batch();
+  EXPECT_EQ(net.pending_stats(), 5);
+  int64_t dropped = -1;
+  std::vector<StepStats> drained = net.drain_stats(&dropped);
+  EXPECT_EQ(dropped, 0);
+  ASSERT_EQ(drained.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(drained[i].ce, each[i].ce) << i;
+    EXPECT_EQ(drained[i].kl, each[i].kl) << i;
+    EXPECT_EQ(drained[i].correct, each[i].correct) << i;
+  }
+  EXPECT_NE(drained[0].ce, drained[2].ce);  // other step, other noise
+  EXPECT_GT(drained[0].kl, 0.0);
+  EXPECT_EQ(drained[1].kl, 0.0);  // deterministic forward: no KL
+  EXPECT_EQ(net.pending_stats(), 0);
+  EXPECT_TRUE(net.drain_stats().empty());
+  for (int s = 1; s <= Network::kStatsSlots + 3; ++s) net.forward_loss(Mode::variational, uint64_t(100 + s));
+  const StepStats last = net.stats();
+  drained = net.drain_stats(&dropped);
+  EXPECT_EQ(dropped, 3);
+  ASSERT_EQ(drained.size(), size_t(Network::kStatsSlots));
+  EXPECT_EQ(drained.back().ce, last.ce);
+}
+
 TEST(DeterministicModel, SpvdMasksWeightsAboveThreshold) {
   auto be = cpu::make_cpu_backend(1);
   space::Config c = test::small_config(3, {2}, 60);
