@@ -58,10 +58,12 @@ int64_t sole_search(store::TrialStore& store, const std::string& path) {
   return all.front().id;
 }
 
-double spent_seconds(const std::vector<store::TrialRecord>& trials) {
+double spent_seconds(const std::vector<store::TrialRecord>& trials, double now) {
   std::vector<std::pair<double, double>> iv;
   double recorded = 0;
   for (const auto& t : trials) {
+    if (now > 0 && t.state == store::TrialState::Running && t.started_at > 0 && now >= t.started_at)
+      iv.emplace_back(t.started_at, now);
     if (t.state != store::TrialState::Done && t.state != store::TrialState::Failed) continue;
     if (t.metrics.contains("search_seconds") && t.metrics["search_seconds"].is_number())
       recorded = std::max(recorded, t.metrics["search_seconds"].get<double>());
@@ -95,7 +97,7 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
   SessionReport report;
   report.total = total;
   report.requeued_at_start = store.requeue_stale(search_id, stale);
-  const double spent_before = spent_seconds(store.list_trials(search_id));
+  const double spent_before = spent_seconds(store.list_trials(search_id), store::unix_now());
   auto elapsed = [&] { return spent_before + since(t0); };
   auto time_up = [&] { return settings.time_seconds > 0 && elapsed() >= settings.time_seconds; };
 
@@ -146,7 +148,9 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
         refine = refinement_trial(trials, settings, space, id, settings.plan.stage_of(static_cast<int64_t>(trials.size())),
                                   settings.time_seconds > 0 ? settings.time_seconds - elapsed() : -1.0);
       if (refine) refine->proposal["index"] = trials.size();
-      st.add_trial(refine ? *refine : proposer.next(trials));
+      // Trial number trials.size() lands only if no other process added one since list_trials: else this proposal
+      // is dropped and the next call proposes again from the trials as they are (the budget stays study-wide).
+      st.add_trial_at(refine ? *refine : proposer.next(trials), static_cast<int64_t>(trials.size()));
       return true;
     }
     // Every planned trial exists: take over those of dead processes, wait for those of live ones.
@@ -186,6 +190,7 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
   so.heartbeat_seconds = options.heartbeat_seconds;
   so.stop = &stop;
   so.on_device_failure = options.on_device_failure;
+  so.on_lease_lost = options.on_lease_lost;
   so.on_trial_end = [&](const store::TrialRecord& t, const DeviceSlot& slot) {
     ++ended_in_session;
     if (!options.on_trial_end) return;
