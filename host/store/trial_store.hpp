@@ -1,5 +1,5 @@
-// TrialStore: the narrow interface the search talks to. SQLite implements it (sqlite_store.hpp); a server
-// database for searches across hosts can implement the same calls later.
+// TrialStore: the narrow interface the search talks to. SQLite (sqlite_store.hpp, one machine) and PostgreSQL
+// (pg_store.hpp, workers on any number of hosts) implement it with the same semantics (tests/store: the contract).
 // Invariants: a trial is claimed by exactly one worker (claim is atomic); every state change is durable
 // when the call returns; φ is stored with a checksum and verified when read back.
 // Leases: each store object is one worker (worker_id(), "host:pid:nonce"). claim_next gives this worker a lease on
