@@ -2,15 +2,17 @@
 // no-op trials. Two measurements per N in --workers:
 //  * claims/s: the study holds --queued queued trials; every worker loops claim_next + finish (a fake result) until
 //    none is left; claims/s = trials / wall time from the common start to the last finish.
-//  * proposal latency: every worker loops what `sparse worker` does around a trial — list_trials, the search's own
-//    StageProposer.next (random stage, then GP proposals from the fake results), add_trial_at, claim_next, finish —
-//    until the study holds --trials trials; latency = list + propose + add of each proposal that landed, median and
-//    95th percentile, and how many proposals lost the race for their trial number (re-proposed).
+//  * proposals: every worker loops what `sparse worker` does around a trial — take the proposal turn (else claim
+//    and run what the holder added), list_trials, the search's own StageProposer.next (random stage, then GP
+//    proposals from the fake results), add_trial_at, release the turn, claim_next, finish — until the study holds
+//    --trials trials, all run; trials/s = trials / wall time; latency = list + propose + add of each proposal that
+//    landed, median and 95th percentile; raced = proposals that lost their trial number to another worker.
+//    --no-turn drops the turn (every idle worker proposes, add_trial_at keeps one per number): the ablation.
 // Without --store it starts a throwaway cluster (tests/store/pg_cluster.hpp) and stops it at the end; each N gets
 // fresh studies. --json prints one JSON object last. The workers are threads of this process: on a machine with
 // fewer cores than N, the proposal latency includes waiting for a core (the output names the core count).
 // Usage: bench_store_workers [--store postgresql://user@host/db] [--workers 1,4,16] [--queued 2000] [--trials 120]
-//        [--json]
+//        [--no-turn] [--json]
 #include <algorithm>
 #include <atomic>
 #include <barrier>
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,7 +92,7 @@ struct ClaimRun {
 struct ProposalRun {
   int workers = 0;
   int trials = 0;
-  double seconds = 0, p50 = 0, p95 = 0;
+  double seconds = 0, p50 = 0, p95 = 0, trials_per_s = 0;
   int raced = 0;  // proposals that lost their trial number to another worker
 };
 
@@ -151,9 +154,9 @@ ClaimRun claims(const std::string& base, int n, int queued) {
   return out;
 }
 
-ProposalRun proposals(const std::string& base, int n, int trials, const search::SearchSettings& settings,
+ProposalRun proposals(const std::string& base, int n, int trials, bool turns, const search::SearchSettings& settings,
                       const space::Space& space) {
-  const std::string url = base + "?study=proposals-" + std::to_string(n);
+  const std::string url = base + "?study=proposals-" + std::to_string(n) + (turns ? "" : "-noturn");
   int64_t search = 0;
   {
     store::PgStore setup(url, true);
@@ -169,11 +172,29 @@ ProposalRun proposals(const std::string& base, int n, int trials, const search::
   out.seconds = run_workers(n, [&](int k) {
     store::PgStore& s = *stores[static_cast<size_t>(k)];
     search::StageProposer proposer(settings, space, search);
+    auto run_one = [&] {
+      if (auto t = s.claim_next(search, "noop:" + std::to_string(k))) {
+        s.finish(t->id, fake_result(t->id));
+        return true;
+      }
+      return false;
+    };
     for (;;) {
       const auto t0 = Clock::now();
+      if (turns && !s.try_proposal_turn(search)) {  // another worker proposes: run what it adds, else wait (as
+        if (!run_one()) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a worker does)
+        continue;
+      }
       const auto all = s.list_trials(search);
-      if (static_cast<int>(all.size()) >= trials) break;
-      const auto landed = s.add_trial_at(proposer.next(all), static_cast<int64_t>(all.size()));
+      std::optional<int64_t> landed;
+      if (static_cast<int>(all.size()) < trials)
+        landed = s.add_trial_at(proposer.next(all), static_cast<int64_t>(all.size()));
+      if (turns) s.release_proposal_turn(search);
+      if (static_cast<int>(all.size()) >= trials) {
+        while (run_one()) {
+        }
+        break;
+      }
       const double seconds = since(t0);
       if (!landed) {
         ++raced;
@@ -183,13 +204,15 @@ ProposalRun proposals(const std::string& base, int n, int trials, const search::
         std::lock_guard<std::mutex> l(mu);
         latency.push_back(seconds);
       }
-      if (auto t = s.claim_next(search, "noop:" + std::to_string(k))) s.finish(t->id, fake_result(t->id));
+      run_one();
     }
   });
   store::PgStore check(url, false);
   const auto all = check.list_trials(search);
   SPARSE_CHECK(static_cast<int>(all.size()) == trials, "the study holds " << all.size() << " trials, planned " << trials);
+  SPARSE_CHECK(check.list_trials(search, store::TrialState::Done).size() == all.size(), "a trial was not run");
   out.trials = trials;
+  out.trials_per_s = trials / out.seconds;
   out.p50 = quantile(latency, 0.5);
   out.p95 = quantile(latency, 0.95);
   out.raced = raced.load();
@@ -203,12 +226,14 @@ int main(int argc, char** argv) {
   std::string base;
   std::vector<int> workers = {1, 4, 16};
   int queued = 2000, trials = 120;
-  bool json = false;
+  bool json = false, no_turn = false;
   app.add_option("--store", base, "postgresql://user[:password]@host[:port]/database (default: a throwaway cluster)");
   app.add_option("--workers", workers, "Worker counts")->delimiter(',');
   app.add_option("--queued", queued, "Queued no-op trials of the claims run")->check(CLI::Range(1, 1000000));
   app.add_option("--trials", trials, "Trials of the proposal run (plan: 10 % random, then GP stages)")
       ->check(CLI::Range(4, 100000));
+  app.add_flag("--no-turn", no_turn, "Propose without the proposal turn (every idle worker proposes; add_trial_at "
+                                     "drops the raced ones): the ablation");
   app.add_flag("--json", json, "Print one JSON object last");
   CLI11_PARSE(app, argc, argv);
   test::PgClusterInfo cluster;
@@ -228,15 +253,16 @@ int main(int argc, char** argv) {
     const space::Space space = search::search_space(settings, "default space");
     std::printf("one PostgreSQL study per run; %u hardware threads on this machine\n",
                 std::thread::hardware_concurrency());
-    std::printf("%8s %10s %12s %14s %12s %12s %8s\n", "workers", "claims", "claims/s", "proposals", "p50 ms", "p95 ms",
-                "raced");
+    std::printf("proposals %s\n", no_turn ? "without the turn (--no-turn)" : "one worker at a time (the proposal turn)");
+    std::printf("%8s %10s %12s %10s %10s %12s %12s %8s\n", "workers", "claims", "claims/s", "proposals", "trials/s",
+                "p50 ms", "p95 ms", "raced");
     nlohmann::json rows = nlohmann::json::array();
     for (int n : workers) {
       SPARSE_CHECK(n >= 1 && n <= 256, "--workers " << n << ": expected 1 to 256");
       const ClaimRun c = claims(base, n, queued);
-      const ProposalRun p = proposals(base, n, trials, settings, space);
-      std::printf("%8d %10d %12.0f %14d %12.2f %12.2f %8d\n", n, c.trials, c.claims_per_s, p.trials, p.p50 * 1e3,
-                  p.p95 * 1e3, p.raced);
+      const ProposalRun p = proposals(base, n, trials, !no_turn, settings, space);
+      std::printf("%8d %10d %12.0f %10d %10.1f %12.2f %12.2f %8d\n", n, c.trials, c.claims_per_s, p.trials,
+                  p.trials_per_s, p.p50 * 1e3, p.p95 * 1e3, p.raced);
       std::fflush(stdout);
       rows.push_back({{"workers", n},
                       {"claims", c.trials},
@@ -244,12 +270,15 @@ int main(int argc, char** argv) {
                       {"claims_per_s", c.claims_per_s},
                       {"proposal_trials", p.trials},
                       {"proposal_seconds", p.seconds},
+                      {"proposal_trials_per_s", p.trials_per_s},
                       {"proposal_p50_s", p.p50},
                       {"proposal_p95_s", p.p95},
                       {"proposals_raced", p.raced}});
     }
     if (json)
-      std::printf("%s\n", nlohmann::json{{"hardware_threads", std::thread::hardware_concurrency()}, {"runs", rows}}
+      std::printf("%s\n", nlohmann::json{{"hardware_threads", std::thread::hardware_concurrency()},
+                                         {"proposal_turn", !no_turn},
+                                         {"runs", rows}}
                               .dump()
                               .c_str());
   } catch (const std::exception& e) {

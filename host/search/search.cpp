@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "host/core/error.hpp"
 #include "host/search/front.hpp"
@@ -139,9 +141,34 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
     return out;
   };
 
+  std::optional<Clock::time_point> turn_wait;  // since when another worker holds the proposal turn
   Proposer propose_unguarded = [&](store::TrialStore& st, int64_t id) {
     if (stop.load() || time_up()) return false;
-    const auto trials = st.list_trials(id);
+    // One worker of the study proposes at a time; the others claim what it adds (waiting costs them one query per
+    // poll, not a list of the trials). A turn held longer than the staleness limit (a stopped process) is passed
+    // over: add_trial_at still keeps a raced proposal out.
+    if (!st.try_proposal_turn(id)) {
+      if (!turn_wait) turn_wait = Clock::now();
+      if (since(*turn_wait) < stale) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return !stop.load();
+      }
+    }
+    turn_wait.reset();
+    struct Turn {
+      store::TrialStore& st;
+      int64_t id;
+      bool held = true;
+      void release() {
+        if (!std::exchange(held, false)) return;
+        try {
+          st.release_proposal_turn(id);
+        } catch (const std::exception&) {  // a lost connection released it
+        }
+      }
+      ~Turn() { release(); }
+    } turn{st, id};
+    const auto trials = st.list_trials(id);  // as the previous turn's holder left them
     if (static_cast<int>(trials.size()) < total) {
       std::optional<store::TrialRecord> refine;
       if (refinement_due(settings, trials.size(), elapsed()))
@@ -153,6 +180,7 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
       st.add_trial_at(refine ? *refine : proposer.next(trials), static_cast<int64_t>(trials.size()));
       return true;
     }
+    turn.release();
     // Every planned trial exists: take over those of dead processes, wait for those of live ones.
     if (st.requeue_stale(id, stale) > 0) return true;
     bool foreign = false, queued = false;

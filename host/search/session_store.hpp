@@ -32,6 +32,8 @@ class SessionStore final : public store::TrialStore {
   }
   std::optional<store::TrialRecord> claim_next(int64_t search_id, const std::string& device) override;
   void heartbeat(int64_t trial_id) override;
+  bool try_proposal_turn(int64_t search_id) override { return s_.try_proposal_turn(search_id); }
+  void release_proposal_turn(int64_t search_id) override { s_.release_proposal_turn(search_id); }
   void finish(int64_t trial_id, const store::TrialResult& result) override;
   void fail(int64_t trial_id, const std::string& reason,
             const nlohmann::json& metrics = nlohmann::json::object()) override;

@@ -266,6 +266,32 @@ void PgStore::heartbeat(int64_t trial_id) {
            PgParams().add(study_id_).add(trial_id).add(worker_).add(mine));
 }
 
+namespace {
+
+// The advisory-lock keys of a search's proposal turn: key1 "SPT1" in ASCII, key2 the study and search ids folded into
+// an int4.
+constexpr int kProposalTurnClass = 0x53505431;
+#define SPARSE_PG_TURN_KEY "$1::int4, (($2::bigint * 1000003 + $3::bigint) % 2147483647)::int4"
+
+}  // namespace
+
+bool PgStore::try_proposal_turn(int64_t search_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (turns_.count(search_id)) return true;
+  const PgResult r = db_.exec("SELECT pg_try_advisory_lock(" SPARSE_PG_TURN_KEY ")",
+                              PgParams().add(kProposalTurnClass).add(study_id_).add(search_id));
+  if (r.text(0, 0) != "t") return false;
+  turns_.insert(search_id);
+  return true;
+}
+
+void PgStore::release_proposal_turn(int64_t search_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!turns_.erase(search_id)) return;
+  db_.exec("SELECT pg_advisory_unlock(" SPARSE_PG_TURN_KEY ")",
+           PgParams().add(kProposalTurnClass).add(study_id_).add(search_id));
+}
+
 void PgStore::finish(int64_t trial_id, const TrialResult& res) {
   std::lock_guard<std::mutex> lock(mu_);
   const PgResult r = db_.exec(

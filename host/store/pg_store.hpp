@@ -19,11 +19,13 @@
 // to exactly one caller across threads, processes and hosts; ids come from the study row's counters, updated
 // atomically; times are the database server's clock, so hosts with skewed clocks agree on heartbeat ages. Leases
 // (trial_store.hpp): every write to a running trial names (worker, attempt) in its WHERE clause, so a worker whose
-// trial was re-queued writes nothing; add_trial_at counts and inserts under the search row's lock.
+// trial was re-queued writes nothing; add_trial_at counts and inserts under the search row's lock. The proposal turn
+// is a session-level advisory lock (pg_try_advisory_lock): the server releases it when a worker's connection ends.
 // One connection per PgStore, used under a mutex; open a PgStore per process (or per thread for parallel calls).
 #pragma once
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "host/store/pg_db.hpp"
@@ -46,6 +48,8 @@ class PgStore final : public TrialStore, public RecordImport {
   std::optional<int64_t> add_trial_at(const TrialRecord& trial, int64_t index) override;
   std::optional<TrialRecord> claim_next(int64_t search_id, const std::string& device) override;
   void heartbeat(int64_t trial_id) override;
+  bool try_proposal_turn(int64_t search_id) override;
+  void release_proposal_turn(int64_t search_id) override;
   void finish(int64_t trial_id, const TrialResult& result) override;
   void fail(int64_t trial_id, const std::string& reason,
             const nlohmann::json& metrics = nlohmann::json::object()) override;
@@ -81,6 +85,7 @@ class PgStore final : public TrialStore, public RecordImport {
   int64_t study_id_ = 0;
   std::string worker_;
   std::map<int64_t, int64_t> leases_;  // trial id -> attempt this worker claimed
+  std::set<int64_t> turns_;            // searches whose proposal turn this worker holds
 };
 
 }  // namespace sparse::store

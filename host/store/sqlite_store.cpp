@@ -1,10 +1,14 @@
 // SqliteStore implementation (see sqlite_store.hpp for the schema and invariants).
 #include "host/store/sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -362,6 +366,33 @@ void SqliteStore::heartbeat(int64_t trial_id) {
   if (mine == leases_.end()) return;
   auto s = db_.prepare("UPDATE trials SET heartbeat_at=? WHERE id=? AND state='running' AND worker=? AND attempts=?");
   s.bind(1, unix_now()).bind(2, trial_id).bind(3, worker_).bind(4, mine->second).run();
+}
+
+SqliteStore::~SqliteStore() {
+  if (turn_fd_ >= 0) ::close(turn_fd_);
+}
+
+// The turn is an exclusive flock on "<store>-propose": per open file, so per store object, and released by the
+// kernel when the process dies.
+bool SqliteStore::try_proposal_turn(int64_t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (turn_fd_ >= 0) return true;
+  const std::string path = db_.path() + "-propose";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  SPARSE_CHECK(fd >= 0, "store '" << db_.path() << "': cannot open " << path << " (" << std::strerror(errno) << ")");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  turn_fd_ = fd;
+  return true;
+}
+
+void SqliteStore::release_proposal_turn(int64_t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (turn_fd_ < 0) return;
+  ::close(turn_fd_);  // drops the flock
+  turn_fd_ = -1;
 }
 
 void SqliteStore::finish(int64_t trial_id, const TrialResult& r) {

@@ -28,6 +28,7 @@ class SqliteStore final : public TrialStore, public RecordImport {
  public:
   // Opens `path`; creates a new store there when `create` and the file does not exist.
   SqliteStore(const std::string& path, bool create);
+  ~SqliteStore() override;
 
   int64_t create_search(const SearchRecord& search) override;
   SearchRecord get_search(int64_t search_id) override;
@@ -38,6 +39,8 @@ class SqliteStore final : public TrialStore, public RecordImport {
   std::optional<int64_t> add_trial_at(const TrialRecord& trial, int64_t index) override;
   std::optional<TrialRecord> claim_next(int64_t search_id, const std::string& device) override;
   void heartbeat(int64_t trial_id) override;
+  bool try_proposal_turn(int64_t search_id) override;
+  void release_proposal_turn(int64_t search_id) override;
   void finish(int64_t trial_id, const TrialResult& result) override;
   void fail(int64_t trial_id, const std::string& reason,
             const nlohmann::json& metrics = nlohmann::json::object()) override;
@@ -68,6 +71,7 @@ class SqliteStore final : public TrialStore, public RecordImport {
   Database db_;
   std::string worker_;
   std::map<int64_t, int64_t> leases_;  // trial id -> attempt this worker claimed
+  int turn_fd_ = -1;                   // flock'ed "<store>-propose" while this worker holds the proposal turn
 };
 
 }  // namespace sparse::store

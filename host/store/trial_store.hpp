@@ -46,6 +46,11 @@ class TrialStore {
   // (attempts + 1); nullopt when none.
   virtual std::optional<TrialRecord> claim_next(int64_t search_id, const std::string& device) = 0;
   virtual void heartbeat(int64_t trial_id) = 0;
+  // The search's proposal turn: of several workers idle at once, the one holding it proposes and the others claim
+  // what it adds instead of computing the same proposal (add_trial_at keeps a raced proposal out either way). True
+  // when this worker holds it now; released by release_proposal_turn, or when the worker's process dies.
+  virtual bool try_proposal_turn(int64_t search_id) = 0;
+  virtual void release_proposal_turn(int64_t search_id) = 0;
   // finish and fail take a running trial (else they throw, naming its state) whose lease this worker holds (else
   // LeaseLost): a result is never overwritten.
   virtual void finish(int64_t trial_id, const TrialResult& result) = 0;

@@ -191,3 +191,19 @@ TEST(StoreLeasesSqlite, AVersionOneStoreGainsTheWorkerColumn) {
   s.add_trial(trial(1, 2));
   EXPECT_EQ(s.claim_next(1, "cpu:0")->worker, s.worker_id());
 }
+
+TEST_P(StoreLeases, OneWorkerHoldsTheProposalTurnUntilItReleasesOrCloses) {
+  auto a = open(true);
+  const int64_t search = make_search(*a);
+  auto b = open(false);
+  ASSERT_TRUE(a->try_proposal_turn(search));
+  EXPECT_TRUE(a->try_proposal_turn(search));  // already its own
+  EXPECT_FALSE(b->try_proposal_turn(search));
+  a->release_proposal_turn(search);
+  EXPECT_TRUE(b->try_proposal_turn(search));
+  EXPECT_FALSE(a->try_proposal_turn(search));
+  b.reset();  // a worker that ends (or dies: its connection or file closes) gives the turn back
+  EXPECT_TRUE(a->try_proposal_turn(search));
+  a->release_proposal_turn(search);
+  a->release_proposal_turn(search);  // releasing a turn not held is a no-op
+}

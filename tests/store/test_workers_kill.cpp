@@ -105,7 +105,7 @@ TEST_P(WorkersKill, EveryTrialIsDoneOnceWhileWorkersAreKilledAndReplaced) {
   for (int i = 1; i < kPgWorkers; ++i) spawn(pg, "worker --store " + pg.url + " " + session_flags());
   for (int i = 1; i < kSqliteWorkers; ++i) spawn(lite, "worker --store " + lite.url + " " + session_flags());
 
-  // SIGKILL a random running worker every 0.3-1.2 s while its study still has trials to end; start a new one.
+  // Every 0.3-1.2 s, SIGKILL a random running worker of the next study that still has trials to end; start a new one.
   auto unfinished = [](Study& s) {
     const auto st = sparse::store::open_store(s.url, false);
     int ended = 0;
@@ -119,7 +119,7 @@ TEST_P(WorkersKill, EveryTrialIsDoneOnceWhileWorkersAreKilledAndReplaced) {
     for (Study* s : studies)
       if (unfinished(*s) && !s->running().empty()) live.push_back(s);
     if (live.empty()) break;
-    Study& s = *live[rng() % live.size()];
+    Study& s = *live[static_cast<size_t>(kills) % live.size()];  // the studies in turn, a random worker of it
     const auto r = s.running();
     r[rng() % r.size()]->signal(SIGKILL);
     ++s.kills;
