@@ -20,6 +20,7 @@ void add_space_commands(CLI::App& app);
 void add_graph_commands(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_search_command(CLI::App& app);
+void add_worker_command(CLI::App& app);
 void add_pareto_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_report_command(CLI::App& app);

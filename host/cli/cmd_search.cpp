@@ -1,13 +1,17 @@
-// `sparse search`: start a SpArSe search in a new trial store (--store FILE) or continue one (--resume FILE); a line
-// per ended trial and a status line, then the Pareto table. Invariants: a store holds one search; --resume takes
-// every search-defining setting from the store and refuses a flag that contradicts it (naming the setting);
-// device flags (--devices, --cpu-workers, --threads, --workers-per-gpu, --heartbeat) are per session and free.
+// `sparse search` and `sparse worker`: start a SpArSe search in a new trial store (--store FILE|URL), continue one
+// (--resume FILE|URL), or join a running one as one more worker (worker --store FILE|URL); a line per ended trial and
+// a status line, then the Pareto table. Invariants: a store holds one search; --resume takes every search-defining
+// setting from the store and refuses a flag that contradicts it (naming the setting); device flags (--devices,
+// --cpu-workers, --threads, --workers-per-gpu, --heartbeat) are per session and free. Any number of these processes
+// may run on one study at once: each is a worker under the store's leases (trial_store.hpp), the trial and time
+// budgets are the study's, and each prints the workers it joins.
 // CUDA: plan_devices() finds the GPUs; a GPU whose training backend cannot be created is refused here, at planning
 // time (the default device list then falls back to the CPU with a note; an explicit cuda:N is an error).
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cuda/device_query.hpp"
@@ -267,6 +271,188 @@ std::string plan_text(const search::SearchSettings& s) {
   return os.str();
 }
 
+enum class Mode { New, Resume, Worker };
+
+// The workers holding running trials of the search, as a line for a process that joins it: "live workers: W (trials
+// 3, 5), ..." or "no live worker" (a dead one's trials are re-queued once their heartbeat is 3 periods old).
+std::string live_workers_line(store::TrialStore& st, int64_t search_id) {
+  std::map<std::string, std::vector<int64_t>> held;
+  for (const auto& t : st.list_trials(search_id, store::TrialState::Running))
+    held[t.worker.empty() ? std::string("(unknown worker)") : t.worker].push_back(t.id);
+  if (held.empty()) return "no live worker";
+  std::string line = "live workers (joined under the same leases):";
+  for (const auto& [w, ids] : held) {
+    line += " " + w + " (trial" + (ids.size() > 1 ? "s" : "");
+    for (size_t i = 0; i < ids.size(); ++i) line += (i ? ", " : " ") + std::to_string(ids[i]);
+    line += ")";
+  }
+  return line;
+}
+
+// Per-session flags of `search` and `worker`: where this process trains and how often it heartbeats.
+void add_session_flags(CLI::App* cmd, SearchFlags& f) {
+  cmd->add_option("--devices", f.devices.devices,
+                  "cpu, cuda, cuda:0,cuda:1, cpu,cuda:0 (default: all GPUs, else the CPU)");
+  cmd->add_option("--cpu-workers", f.devices.cpu_workers, "Workers for the CPU entry")->capture_default_str();
+  cmd->add_option("--threads", f.devices.threads_per_cpu_worker,
+                  "Threads per CPU worker (0: the machine's threads divided among the CPU workers)")
+      ->capture_default_str();
+  cmd->add_option("--workers-per-gpu", f.devices.workers_per_gpu, "Workers per GPU")->capture_default_str();
+  cmd->add_option("--heartbeat", f.heartbeat,
+                  "Heartbeat period in seconds; running trials 3 periods stale are re-queued")
+      ->capture_default_str();
+}
+
+// The session `search` (new or --resume) and `worker` run: open or create the store, plan the devices, train trials
+// until the search is complete, its time is spent or it is interrupted; then the Pareto table.
+void run_session(CLI::App* cmd, const SearchFlags& f, const DatasetFlags& df, const Output& out, Mode mode) {
+  std::FILE* log = out.json ? stderr : stdout;
+  const bool resume = mode != Mode::New;
+  const std::string path = mode == Mode::Resume ? f.resume : f.store;
+  const std::string label = store::store_label(path);
+  std::unique_ptr<store::TrialStore> st;
+  search::SearchSettings settings;
+  int64_t search_id = 0;
+  data::Dataset data;
+  std::string note;
+  const auto slots = plan_slots(cmd, f, note);  // before a new store is created: a bad --devices leaves no file
+  if (resume) {
+    st = store::open_store(path, false);
+    search_id = search::sole_search(*st, label);
+    settings = search::settings_from_record(st->get_search(search_id), "store '" + label + "'");
+    data = data::load_dataset(settings.data);
+    const nlohmann::json fp = search::dataset_fingerprint(data);
+    SPARSE_CHECK(settings.dataset_fingerprint.is_null() || settings.dataset_fingerprint == fp,
+                 "store '" << label << "': the dataset differs from the one the search started on (stored "
+                           << settings.dataset_fingerprint.dump() << ", now " << fp.dump() << ")");
+    if (mode == Mode::Resume) {  // a worker takes no search-defining flag
+      search::SearchSettings asked = settings_from_flags(cmd, f, df);
+      if (given(cmd, "--space")) asked.space = search::space_for_dataset(asked.space, data);
+      std::vector<std::string> keys;
+      for (const auto& [flag, key] : kFlagKeys)
+        if (given(cmd, flag) && flag != "--time") keys.push_back(key);  // a budget a resume may change
+      const auto diff = search::conflicts(settings, asked, keys);
+      if (!diff.empty()) {
+        std::ostringstream os;
+        for (size_t i = 0; i < diff.size(); ++i) os << (i ? "; " : "") << diff[i];
+        SPARSE_FAIL(
+            "--resume " << label << ": conflicting settings: " << os.str()
+                        << " (a resumed search keeps its stored settings; drop the flag or start a new --store)");
+      }
+      if (given(cmd, "--time") && asked.time_seconds != settings.time_seconds) {
+        const double before = settings.time_seconds;
+        search::set_time_budget(*st, search_id, settings, asked.time_seconds);
+        std::fprintf(stderr, "time budget of search %lld changed from %s to %s\n", static_cast<long long>(search_id),
+                     before > 0 ? duration_text(before).c_str() : "none",
+                     settings.time_seconds > 0 ? duration_text(settings.time_seconds).c_str() : "none");
+      }
+    }
+  } else {
+    if (store::is_store_url(path)) {  // a URL never "exists" as a file: its study must hold no search yet
+      st = store::open_store(path, true);
+      const auto searches = st->list_searches();
+      SPARSE_CHECK(searches.empty(), "store '" << store::store_label(path) << "' already holds search "
+                                               << searches.front().id << " (" << searches.front().dataset << ", "
+                                               << searches.front().objectives << "); continue it with --resume "
+                                               << store::store_label(path) << " or choose a new study");
+    } else if (std::filesystem::exists(path)) {
+      const auto existing = store::open_store(path, false);
+      const auto searches = existing->list_searches();
+      SPARSE_CHECK(searches.empty(), "store '" << path << "' already holds search " << searches.front().id << " ("
+                                               << searches.front().dataset << ", " << searches.front().objectives
+                                               << "); continue it with --resume " << path
+                                               << " or choose a new --store");
+    }
+    settings = settings_from_flags(cmd, f, df);
+    search::check_settings(settings);
+    data = data::load_dataset(settings.data);
+    settings.space = search::space_for_dataset(settings.space, data);
+    search::search_space(settings, f.space.empty() ? space::default_space_path().string() : f.space);  // validates
+    settings.dataset_fingerprint = search::dataset_fingerprint(data);
+    if (!st) st = store::open_store(path, true);
+    search_id = search::create_search(*st, settings);
+  }
+  const search::Objectives obj = search::parse_objectives(settings.objectives);
+  if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
+  std::fprintf(log, "%s search %lld in %s: %s (%zu/%zu/%zu), %s (%s), %s\n",
+               mode == Mode::New ? "new" : mode == Mode::Resume ? "resuming" : "worker joins",
+               static_cast<long long>(search_id), label.c_str(), data.name.c_str(), data.train.size(), data.val.size(),
+               data.test.size(), settings.objectives.c_str(), nn::to_string(obj.method), plan_text(settings).c_str());
+  std::string devs;
+  for (const auto& s : slots)
+    devs += (devs.empty() ? "" : ", ") + s.name + (s.cuda ? "" : " (" + std::to_string(s.threads) + " threads)");
+  std::fprintf(log, "devices: %s\n", devs.c_str());
+  if (resume) std::fprintf(log, "%s\n", live_workers_line(*st, search_id).c_str());
+  std::fprintf(log, "worker %s\n", st->worker_id().c_str());
+  std::fflush(log);
+
+  search::SessionOptions so;
+  so.heartbeat_seconds = f.heartbeat;
+  so.interrupts = &g_interrupts;
+  so.on_hard_stop = [] {
+    std::fprintf(stderr, "sparse: interrupted twice: running trials re-queued; resume with --resume\n");
+    std::_Exit(130);
+  };
+  so.on_trial_end = [log, obj](const search::Progress& p) { print_progress(log, p, obj); };
+  so.on_lease_lost = [log](const search::DeviceSlot& slot, int64_t trial_id, const std::string& what) {
+    std::fprintf(log, "lease lost on %s, trial %lld not written: %s\n", slot.name.c_str(),
+                 static_cast<long long>(trial_id), what.c_str());
+    std::fflush(log);
+  };
+  so.on_device_failure = [log](const search::DeviceSlot& slot, int64_t trial_id, const std::string& what,
+                               bool retired) {
+    std::fprintf(log, "device failure on %s, trial %lld re-queued: %s\n", slot.name.c_str(),
+                 static_cast<long long>(trial_id), what.c_str());
+    if (retired) std::fprintf(log, "%s is retired: no more trials run on it\n", slot.name.c_str());
+    std::fflush(log);
+  };
+  g_interrupts = 0;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  search::SessionReport rep;
+  try {
+    rep = search::run_search(*st, search_id, settings, data, slots, so);
+  } catch (...) {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    throw;
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+
+  const auto trials = st->list_trials(search_id);
+  const search::FrontReport front = search::pareto_report(trials, settings);
+  std::string device_failures;
+  for (const auto& s : rep.slots)
+    if (!s.device_failure.empty())
+      device_failures += (device_failures.empty() ? "" : "; ") + s.device_failure;  // names the slot
+  const char* state = rep.complete      ? "complete"
+                      : rep.interrupted ? "interrupted"
+                      : rep.time_up     ? "time budget spent"
+                                        : "stopped";
+  if (out.json) {
+    nlohmann::json j = search::front_json(front, settings);
+    j["store"] = label;
+    j["worker"] = st->worker_id();
+    j["search_id"] = search_id;
+    j["state"] = state;
+    j["trials"] = {{"total", rep.total},     {"done", rep.done},     {"failed", rep.failed},
+                   {"running", rep.running}, {"queued", rep.queued}, {"requeued_at_start", rep.requeued_at_start}};
+    j["elapsed_seconds"] = rep.elapsed_seconds;
+    j["session_seconds"] = rep.session_seconds;
+    j["device_failures"] = device_failures;
+    out.print_json(j);
+  } else {
+    std::printf("search %s: %d done, %d failed of %d trials in %s (this session %s)%s\n", state, rep.done, rep.failed,
+                rep.total, duration_text(rep.elapsed_seconds).c_str(), duration_text(rep.session_seconds).c_str(),
+                rep.complete ? "" : ("; continue with sparse search --resume " + label).c_str());
+    std::printf("%s", search::front_table(front, settings).c_str());
+  }
+  SPARSE_CHECK(rep.complete || rep.interrupted || rep.time_up,
+               "every device failed (" << device_failures << "); the search is not complete (" << rep.queued
+                                       << " trial(s) queued), continue it with --resume " << label);
+}
+
 }  // namespace
 
 void add_search_command(CLI::App& app) {
@@ -346,155 +532,28 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--seed", f.seed, "Search seed (proposals; trial seeds derive from it and the trial id)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--devices", f.devices.devices,
-                  "cpu, cuda, cuda:0,cuda:1, cpu,cuda:0 (default: all GPUs, else the CPU)");
-  cmd->add_option("--cpu-workers", f.devices.cpu_workers, "Workers for the CPU entry")->capture_default_str();
-  cmd->add_option("--threads", f.devices.threads_per_cpu_worker,
-                  "Threads per CPU worker (0: the machine's threads divided among the CPU workers)")
-      ->capture_default_str();
-  cmd->add_option("--workers-per-gpu", f.devices.workers_per_gpu, "Workers per GPU")->capture_default_str();
-  cmd->add_option("--heartbeat", f.heartbeat,
-                  "Heartbeat period in seconds; running trials 3 periods stale are re-queued")
-      ->capture_default_str();
+  add_session_flags(cmd, f);
   out.add_flag(cmd);
   cmd->callback([cmd] {
     SPARSE_CHECK(f.store.empty() != f.resume.empty(),
                  (f.store.empty() ? "give --store FILE for a new search or --resume FILE to continue one"
                                   : "give either --store (new search) or --resume (continue), not both"));
-    std::FILE* log = out.json ? stderr : stdout;
-    const bool resume = !f.resume.empty();
-    const std::string path = resume ? f.resume : f.store;
-    std::unique_ptr<store::TrialStore> st;
-    search::SearchSettings settings;
-    int64_t search_id = 0;
-    data::Dataset data;
-    std::string note;
-    const auto slots = plan_slots(cmd, f, note);  // before a new store is created: a bad --devices leaves no file
-    if (resume) {
-      st = store::open_store(path, false);
-      search_id = search::sole_search(*st, path);
-      settings = search::settings_from_record(st->get_search(search_id), "store '" + path + "'");
-      data = data::load_dataset(settings.data);
-      const nlohmann::json fp = search::dataset_fingerprint(data);
-      SPARSE_CHECK(settings.dataset_fingerprint.is_null() || settings.dataset_fingerprint == fp,
-                   "store '" << path << "': the dataset differs from the one the search started on (stored "
-                             << settings.dataset_fingerprint.dump() << ", now " << fp.dump() << ")");
-      search::SearchSettings asked = settings_from_flags(cmd, f, df);
-      if (given(cmd, "--space")) asked.space = search::space_for_dataset(asked.space, data);
-      std::vector<std::string> keys;
-      for (const auto& [flag, key] : kFlagKeys)
-        if (given(cmd, flag) && flag != "--time") keys.push_back(key);  // a budget a resume may change
-      const auto diff = search::conflicts(settings, asked, keys);
-      if (!diff.empty()) {
-        std::ostringstream os;
-        for (size_t i = 0; i < diff.size(); ++i) os << (i ? "; " : "") << diff[i];
-        SPARSE_FAIL(
-            "--resume " << path << ": conflicting settings: " << os.str()
-                        << " (a resumed search keeps its stored settings; drop the flag or start a new --store)");
-      }
-      if (given(cmd, "--time") && asked.time_seconds != settings.time_seconds) {
-        const double before = settings.time_seconds;
-        search::set_time_budget(*st, search_id, settings, asked.time_seconds);
-        std::fprintf(stderr, "time budget of search %lld changed from %s to %s\n", static_cast<long long>(search_id),
-                     before > 0 ? duration_text(before).c_str() : "none",
-                     settings.time_seconds > 0 ? duration_text(settings.time_seconds).c_str() : "none");
-      }
-    } else {
-      if (store::is_store_url(path)) {  // a URL never "exists" as a file: its study must hold no search yet
-        st = store::open_store(path, true);
-        const auto searches = st->list_searches();
-        SPARSE_CHECK(searches.empty(), "store '" << store::store_label(path) << "' already holds search "
-                                                 << searches.front().id << " (" << searches.front().dataset << ", "
-                                                 << searches.front().objectives << "); continue it with --resume "
-                                                 << store::store_label(path) << " or choose a new study");
-      } else if (std::filesystem::exists(path)) {
-        const auto existing = store::open_store(path, false);
-        const auto searches = existing->list_searches();
-        SPARSE_CHECK(searches.empty(), "store '" << path << "' already holds search " << searches.front().id << " ("
-                                                 << searches.front().dataset << ", " << searches.front().objectives
-                                                 << "); continue it with --resume " << path
-                                                 << " or choose a new --store");
-      }
-      settings = settings_from_flags(cmd, f, df);
-      search::check_settings(settings);
-      data = data::load_dataset(settings.data);
-      settings.space = search::space_for_dataset(settings.space, data);
-      search::search_space(settings, f.space.empty() ? space::default_space_path().string() : f.space);  // validates
-      settings.dataset_fingerprint = search::dataset_fingerprint(data);
-      if (!st) st = store::open_store(path, true);
-      search_id = search::create_search(*st, settings);
-    }
-    const search::Objectives obj = search::parse_objectives(settings.objectives);
-    if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
-    std::fprintf(log, "%s search %lld in %s: %s (%zu/%zu/%zu), %s (%s), %s\n", resume ? "resuming" : "new",
-                 static_cast<long long>(search_id), path.c_str(), data.name.c_str(), data.train.size(), data.val.size(),
-                 data.test.size(), settings.objectives.c_str(), nn::to_string(obj.method), plan_text(settings).c_str());
-    std::string devs;
-    for (const auto& s : slots)
-      devs += (devs.empty() ? "" : ", ") + s.name + (s.cuda ? "" : " (" + std::to_string(s.threads) + " threads)");
-    std::fprintf(log, "devices: %s\n", devs.c_str());
-    std::fflush(log);
-
-    search::SessionOptions so;
-    so.heartbeat_seconds = f.heartbeat;
-    so.interrupts = &g_interrupts;
-    so.on_hard_stop = [] {
-      std::fprintf(stderr, "sparse: interrupted twice: running trials re-queued; resume with --resume\n");
-      std::_Exit(130);
-    };
-    so.on_trial_end = [log, obj](const search::Progress& p) { print_progress(log, p, obj); };
-    so.on_device_failure = [log](const search::DeviceSlot& slot, int64_t trial_id, const std::string& what,
-                                 bool retired) {
-      std::fprintf(log, "device failure on %s, trial %lld re-queued: %s\n", slot.name.c_str(),
-                   static_cast<long long>(trial_id), what.c_str());
-      if (retired) std::fprintf(log, "%s is retired: no more trials run on it\n", slot.name.c_str());
-      std::fflush(log);
-    };
-    g_interrupts = 0;
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
-    search::SessionReport rep;
-    try {
-      rep = search::run_search(*st, search_id, settings, data, slots, so);
-    } catch (...) {
-      std::signal(SIGINT, SIG_DFL);
-      std::signal(SIGTERM, SIG_DFL);
-      throw;
-    }
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-
-    const auto trials = st->list_trials(search_id);
-    const search::FrontReport front = search::pareto_report(trials, settings);
-    std::string device_failures;
-    for (const auto& s : rep.slots)
-      if (!s.device_failure.empty())
-        device_failures += (device_failures.empty() ? "" : "; ") + s.device_failure;  // names the slot
-    const char* state = rep.complete      ? "complete"
-                        : rep.interrupted ? "interrupted"
-                        : rep.time_up     ? "time budget spent"
-                                          : "stopped";
-    if (out.json) {
-      nlohmann::json j = search::front_json(front, settings);
-      j["store"] = path;
-      j["search_id"] = search_id;
-      j["state"] = state;
-      j["trials"] = {{"total", rep.total},     {"done", rep.done},     {"failed", rep.failed},
-                     {"running", rep.running}, {"queued", rep.queued}, {"requeued_at_start", rep.requeued_at_start}};
-      j["elapsed_seconds"] = rep.elapsed_seconds;
-      j["session_seconds"] = rep.session_seconds;
-      j["device_failures"] = device_failures;
-      out.print_json(j);
-    } else {
-      std::printf("search %s: %d done, %d failed of %d trials in %s (this session %s)%s\n", state, rep.done, rep.failed,
-                  rep.total, duration_text(rep.elapsed_seconds).c_str(), duration_text(rep.session_seconds).c_str(),
-                  rep.complete ? "" : ("; continue with sparse search --resume " + path).c_str());
-      std::printf("%s", search::front_table(front, settings).c_str());
-    }
-    SPARSE_CHECK(rep.complete || rep.interrupted || rep.time_up,
-                 "every device failed (" << device_failures << "); the search is not complete (" << rep.queued
-                                         << " trial(s) queued), continue it with --resume " << path);
+    run_session(cmd, f, df, out, f.resume.empty() ? Mode::New : Mode::Resume);
   });
+}
+
+void add_worker_command(CLI::App& app) {
+  static Output out;
+  static DatasetFlags df;  // unused: a worker's data are the search's
+  static SearchFlags f;
+  CLI::App* cmd = app.add_subcommand(
+      "worker", "Join the search of a store as one more worker (any number, on any machines; each claims queued trials, "
+                "proposes new ones and trains them on its devices)");
+  cmd->add_option("--store", f.store, "The study: a postgresql://...?study=NAME URL, or a SQLite file on this machine")
+      ->required();
+  add_session_flags(cmd, f);
+  out.add_flag(cmd);
+  cmd->callback([cmd] { run_session(cmd, f, df, out, Mode::Worker); });
 }
 
 }  // namespace sparse::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   sparse::cli::add_graph_commands(app);
   sparse::cli::add_train_command(app);
   sparse::cli::add_search_command(app);
+  sparse::cli::add_worker_command(app);
   sparse::cli::add_pareto_command(app);
   sparse::cli::add_export_command(app);
   sparse::cli::add_report_command(app);

@@ -19,7 +19,11 @@ Scheduler::Scheduler(store::TrialStore& store, int64_t search_id, std::vector<De
   SPARSE_CHECK(options_.heartbeat_seconds > 0, "heartbeat interval " << options_.heartbeat_seconds << " s must be positive");
   SPARSE_CHECK(options_.max_consecutive_device_failures >= 1,
                "max_consecutive_device_failures " << options_.max_consecutive_device_failures << " must be >= 1");
-  for (const auto& s : slots_) reports_.push_back({s, 0, 0, 0, ""});
+  for (const auto& s : slots_) {
+    SlotReport r;
+    r.slot = s;
+    reports_.push_back(r);
+  }
 }
 
 std::vector<SlotReport> Scheduler::run() {
@@ -77,8 +81,17 @@ void Scheduler::worker(size_t k) {
     }
     hb_cv.notify_all();
     beat.join();
+    auto lost = [&](const store::LeaseLost& e) {
+      std::lock_guard<std::mutex> l(report_mu_);
+      ++reports_[k].leases_lost;
+      if (options_.on_lease_lost) options_.on_lease_lost(slot, t->id, e.what());
+    };
     if (!device_error.empty()) {
-      store_.requeue(t->id);
+      try {
+        store_.requeue(t->id);
+      } catch (const store::LeaseLost& e) {
+        lost(e);  // already back in the queue, re-queued by whoever found it stale
+      }
       const bool retire = ++consecutive_device_failures >= options_.max_consecutive_device_failures;
       std::lock_guard<std::mutex> l(report_mu_);
       ++reports_[k].device_failures;
@@ -91,11 +104,16 @@ void Scheduler::worker(size_t k) {
       continue;
     }
     consecutive_device_failures = 0;
-    if (out.ok) {
-      if (!out.phi.empty()) store_.put_phi(t->id, out.phi);
-      store_.finish(t->id, out.result);
-    } else {
-      store_.fail(t->id, out.error.empty() ? "trial failed without a reason" : out.error);
+    try {
+      if (out.ok) {
+        if (!out.phi.empty()) store_.put_phi(t->id, out.phi);
+        store_.finish(t->id, out.result);
+      } else {
+        store_.fail(t->id, out.error.empty() ? "trial failed without a reason" : out.error);
+      }
+    } catch (const store::LeaseLost& e) {
+      lost(e);
+      continue;
     }
     std::lock_guard<std::mutex> l(report_mu_);
     (out.ok ? reports_[k].done : reports_[k].failed)++;

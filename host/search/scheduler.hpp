@@ -6,7 +6,8 @@
 // which runs again on the next free slot, this one included (the runner rebuilds its backend); a slot whose device
 // fails on max_consecutive_device_failures claims in a row is retired with a message naming the device and the
 // last reason, and the search goes on on the others. When every slot is retired, run() returns and the re-queued
-// trial stays queued in the store (a resume runs it).
+// trial stays queued in the store (a resume runs it). A trial whose lease this process lost (its heartbeat went stale
+// and another process re-queued it) ends here without writing anything: store::LeaseLost is counted, not thrown.
 #pragma once
 #include <atomic>
 #include <functional>
@@ -49,12 +50,16 @@ struct SchedulerOptions {
   // Called after each device failure, once its trial is re-queued (`what`: the DeviceError's message; `retired`:
   // the slot stops), from the worker's thread, serialized with on_trial_end.
   std::function<void(const DeviceSlot&, int64_t trial_id, const std::string& what, bool retired)> on_device_failure;
+  // Called when a trial's outcome is dropped because its lease was lost (`what`: the LeaseLost message), serialized
+  // with on_trial_end.
+  std::function<void(const DeviceSlot&, int64_t trial_id, const std::string& what)> on_lease_lost;
 };
 
 struct SlotReport {
   DeviceSlot slot;
   int done = 0, failed = 0;
   int device_failures = 0;     // trials this slot re-queued because its device failed
+  int leases_lost = 0;         // trials whose outcome was dropped because another process had taken them over
   std::string device_failure;  // non-empty when the slot was retired: "<slot> retired after N ... (last: <what>)"
 };
 

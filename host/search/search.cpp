@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "host/core/error.hpp"
 #include "host/search/front.hpp"
@@ -58,10 +60,12 @@ int64_t sole_search(store::TrialStore& store, const std::string& path) {
   return all.front().id;
 }
 
-double spent_seconds(const std::vector<store::TrialRecord>& trials) {
+double spent_seconds(const std::vector<store::TrialRecord>& trials, double now) {
   std::vector<std::pair<double, double>> iv;
   double recorded = 0;
   for (const auto& t : trials) {
+    if (now > 0 && t.state == store::TrialState::Running && t.started_at > 0 && now >= t.started_at)
+      iv.emplace_back(t.started_at, now);
     if (t.state != store::TrialState::Done && t.state != store::TrialState::Failed) continue;
     if (t.metrics.contains("search_seconds") && t.metrics["search_seconds"].is_number())
       recorded = std::max(recorded, t.metrics["search_seconds"].get<double>());
@@ -95,7 +99,7 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
   SessionReport report;
   report.total = total;
   report.requeued_at_start = store.requeue_stale(search_id, stale);
-  const double spent_before = spent_seconds(store.list_trials(search_id));
+  const double spent_before = spent_seconds(store.list_trials(search_id), store::unix_now());
   auto elapsed = [&] { return spent_before + since(t0); };
   auto time_up = [&] { return settings.time_seconds > 0 && elapsed() >= settings.time_seconds; };
 
@@ -137,18 +141,46 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
     return out;
   };
 
+  std::optional<Clock::time_point> turn_wait;  // since when another worker holds the proposal turn
   Proposer propose_unguarded = [&](store::TrialStore& st, int64_t id) {
     if (stop.load() || time_up()) return false;
-    const auto trials = st.list_trials(id);
+    // One worker of the study proposes at a time; the others claim what it adds (waiting costs them one query per
+    // poll, not a list of the trials). A turn held longer than the staleness limit (a stopped process) is passed
+    // over: add_trial_at still keeps a raced proposal out.
+    if (!st.try_proposal_turn(id)) {
+      if (!turn_wait) turn_wait = Clock::now();
+      if (since(*turn_wait) < stale) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return !stop.load();
+      }
+    }
+    turn_wait.reset();
+    struct Turn {
+      store::TrialStore& st;
+      int64_t id;
+      bool held = true;
+      void release() {
+        if (!std::exchange(held, false)) return;
+        try {
+          st.release_proposal_turn(id);
+        } catch (const std::exception&) {  // a lost connection released it
+        }
+      }
+      ~Turn() { release(); }
+    } turn{st, id};
+    const auto trials = st.list_trials(id);  // as the previous turn's holder left them
     if (static_cast<int>(trials.size()) < total) {
       std::optional<store::TrialRecord> refine;
       if (refinement_due(settings, trials.size(), elapsed()))
         refine = refinement_trial(trials, settings, space, id, settings.plan.stage_of(static_cast<int64_t>(trials.size())),
                                   settings.time_seconds > 0 ? settings.time_seconds - elapsed() : -1.0);
       if (refine) refine->proposal["index"] = trials.size();
-      st.add_trial(refine ? *refine : proposer.next(trials));
+      // Trial number trials.size() lands only if no other process added one since list_trials: else this proposal
+      // is dropped and the next call proposes again from the trials as they are (the budget stays study-wide).
+      st.add_trial_at(refine ? *refine : proposer.next(trials), static_cast<int64_t>(trials.size()));
       return true;
     }
+    turn.release();
     // Every planned trial exists: take over those of dead processes, wait for those of live ones.
     if (st.requeue_stale(id, stale) > 0) return true;
     bool foreign = false, queued = false;
@@ -186,6 +218,7 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
   so.heartbeat_seconds = options.heartbeat_seconds;
   so.stop = &stop;
   so.on_device_failure = options.on_device_failure;
+  so.on_lease_lost = options.on_lease_lost;
   so.on_trial_end = [&](const store::TrialRecord& t, const DeviceSlot& slot) {
     ++ended_in_session;
     if (!options.on_trial_end) return;

@@ -65,8 +65,9 @@ void set_time_budget(store::TrialStore& store, int64_t search_id, SearchSettings
 // The id of the one search a store holds; errors name `path` when it holds none or several.
 int64_t sole_search(store::TrialStore& store, const std::string& path);
 
-// Search time already spent (see the file comment) from the ended trials of a search.
-double spent_seconds(const std::vector<store::TrialRecord>& trials);
+// Search time already spent (see the file comment) from the ended trials of a search; with `now` (Unix seconds)
+// the trials running now (in another process that this one joins) count up to `now`.
+double spent_seconds(const std::vector<store::TrialRecord>& trials, double now = 0);
 
 struct Progress {
   store::TrialRecord trial;  // the trial that just ended
@@ -84,6 +85,8 @@ struct SessionOptions {
   std::function<void(const Progress&)> on_trial_end;  // serialized, from a worker thread
   // After a device failure re-queued `trial_id` (retired: the slot stops); serialized with on_trial_end.
   std::function<void(const DeviceSlot&, int64_t trial_id, const std::string& what, bool retired)> on_device_failure;
+  // A trial's outcome dropped: its lease went to another worker (SchedulerOptions::on_lease_lost).
+  std::function<void(const DeviceSlot&, int64_t trial_id, const std::string& what)> on_lease_lost;
   BackendFactory make_backend;  // empty: nn::make_backend (runner.hpp); tests inject faulty backends here
 };
 

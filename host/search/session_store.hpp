@@ -25,9 +25,15 @@ class SessionStore final : public store::TrialStore {
   store::SearchRecord get_search(int64_t id) override { return s_.get_search(id); }
   std::vector<store::SearchRecord> list_searches() override { return s_.list_searches(); }
   void update_search(const store::SearchRecord& r) override { s_.update_search(r); }
+  const std::string& worker_id() const override { return s_.worker_id(); }
   int64_t add_trial(const store::TrialRecord& t) override { return s_.add_trial(t); }
+  std::optional<int64_t> add_trial_at(const store::TrialRecord& t, int64_t index) override {
+    return s_.add_trial_at(t, index);
+  }
   std::optional<store::TrialRecord> claim_next(int64_t search_id, const std::string& device) override;
   void heartbeat(int64_t trial_id) override;
+  bool try_proposal_turn(int64_t search_id) override { return s_.try_proposal_turn(search_id); }
+  void release_proposal_turn(int64_t search_id) override { s_.release_proposal_turn(search_id); }
   void finish(int64_t trial_id, const store::TrialResult& result) override;
   void fail(int64_t trial_id, const std::string& reason,
             const nlohmann::json& metrics = nlohmann::json::object()) override;

@@ -44,6 +44,10 @@ constexpr std::array<const char*, kPgSchemaVersion> kMigrations = {
       data bytea NOT NULL,
       PRIMARY KEY(study_id, trial_id), FOREIGN KEY(study_id, trial_id) REFERENCES sparse_trials(study_id, id));
     )SQL",
+    // 1 -> 2: the lease holder of a running trial (and who ended it).
+    R"SQL(
+    ALTER TABLE sparse_trials ADD COLUMN worker text NOT NULL DEFAULT '';
+    )SQL",
 };
 
 bool has_meta_table(PgConnection& c) {

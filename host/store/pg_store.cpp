@@ -1,6 +1,8 @@
 // PgStore implementation (see pg_store.hpp for the schema and invariants).
 #include "host/store/pg_store.hpp"
 
+#include <sstream>
+
 #include "host/core/error.hpp"
 #include "host/store/pg_schema.hpp"
 #include "host/store/phi_codec.hpp"
@@ -16,13 +18,13 @@ constexpr const char* kSearchColumns = "id, dataset, objectives, seed, budgets, 
 constexpr const char* kTrialColumns =
     "id, search_id, stage, reference_id, config, morphs, proposal, state, device, attempts, created_at, started_at, "
     "finished_at, heartbeat_at, epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, wm6_bytes, nonzeros, metrics, "
-    "error";
+    "error, worker";
 
 std::string json_text(const nlohmann::json& j, const nlohmann::json& empty) { return (j.is_null() ? empty : j).dump(); }
 
 }  // namespace
 
-PgStore::PgStore(const std::string& url, bool create) : db_(parse_pg_url(url)) {
+PgStore::PgStore(const std::string& url, bool create) : db_(parse_pg_url(url)), worker_(new_worker_id()) {
   std::lock_guard<std::mutex> lock(mu_);
   ensure_pg_schema(db_, create);
   open_study(create);
@@ -99,6 +101,7 @@ TrialRecord PgStore::read_trial(const PgResult& r, int row) const {
   t.nonzeros = r.opt_int64(row, 21);
   t.metrics = parse_json(r.text(row, 22), where + " metrics");
   t.error = r.text(row, 23);
+  t.worker = r.text(row, 24);
   return t;
 }
 
@@ -155,8 +158,26 @@ std::vector<SearchRecord> PgStore::list_searches() {
 
 int64_t PgStore::add_trial(const TrialRecord& t) {
   std::lock_guard<std::mutex> lock(mu_);
-  const PgResult r = db_.exec(
-      "WITH n AS (UPDATE sparse_studies SET next_trial_id = next_trial_id + 1 WHERE id = $1 "
+  return insert_trial(t);
+}
+
+std::optional<int64_t> PgStore::add_trial_at(const TrialRecord& t, int64_t index) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PgTransaction tx(db_);
+  // The search row's lock orders concurrent adds: each counts what the previous ones committed.
+  const PgResult s = db_.exec("SELECT id FROM sparse_searches WHERE study_id=$1 AND id=$2 FOR UPDATE",
+                              PgParams().add(study_id_).add(t.search_id));
+  SPARSE_CHECK(s.rows() == 1, who() << " has no search " << t.search_id);
+  const PgResult n = db_.exec("SELECT count(*) FROM sparse_trials WHERE study_id=$1 AND search_id=$2",
+                              PgParams().add(study_id_).add(t.search_id));
+  if (n.int64(0, 0) != index) return std::nullopt;
+  const int64_t id = insert_trial(t);
+  tx.commit();
+  return id;
+}
+
+int64_t PgStore::insert_trial(const TrialRecord& t) {
+  const PgResult r = db_.exec(      "WITH n AS (UPDATE sparse_studies SET next_trial_id = next_trial_id + 1 WHERE id = $1 "
       "RETURNING next_trial_id - 1 AS new_id) "
       "INSERT INTO sparse_trials(study_id, id, search_id, stage, reference_id, config, morphs, proposal, state, "
       "created_at) VALUES ($1, (SELECT new_id FROM n), $2, $3, $4, $5, $6, $7, 'queued', " SPARSE_PG_NOW ") RETURNING id",
@@ -201,25 +222,74 @@ std::optional<TrialRecord> PgStore::claim_next(int64_t search_id, const std::str
   const PgResult r = db_.exec(
       "WITH next AS (SELECT id AS next_id FROM sparse_trials WHERE study_id=$1 AND search_id=$2 AND state='queued' "
       "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-      "UPDATE sparse_trials SET state='running', device=$3, started_at=" SPARSE_PG_NOW ", heartbeat_at=" SPARSE_PG_NOW
-      ", attempts=attempts+1 FROM next WHERE study_id=$1 AND id=next.next_id RETURNING " +
+      "UPDATE sparse_trials SET state='running', device=$3, worker=$4, started_at=" SPARSE_PG_NOW
+      ", heartbeat_at=" SPARSE_PG_NOW ", attempts=attempts+1 FROM next WHERE study_id=$1 AND id=next.next_id RETURNING " +
           std::string(kTrialColumns),
-      PgParams().add(study_id_).add(search_id).add(valid_utf8(device)));
+      PgParams().add(study_id_).add(search_id).add(valid_utf8(device)).add(worker_));
   if (r.rows() == 0) return std::nullopt;
-  return read_trial(r, 0);
+  TrialRecord t = read_trial(r, 0);
+  leases_[t.id] = t.attempts;
+  return t;
 }
 
-void PgStore::fail_not_running(int64_t trial_id, const char* action) {
-  const PgResult r = db_.exec("SELECT state FROM sparse_trials WHERE study_id=$1 AND id=$2",
+int64_t PgStore::lease_of(int64_t trial_id) const {
+  const auto it = leases_.find(trial_id);
+  return it == leases_.end() ? -1 : it->second;
+}
+
+void PgStore::fail_lease(int64_t trial_id, const char* action) {
+  const PgResult r = db_.exec("SELECT state, worker, attempts FROM sparse_trials WHERE study_id=$1 AND id=$2",
                               PgParams().add(study_id_).add(trial_id));
   SPARSE_CHECK(r.rows() == 1, who() << " has no trial " << trial_id);
-  SPARSE_FAIL("cannot " << action << " trial " << trial_id << ": it is " << r.text(0, 0) << ", expected running");
+  const std::string state = r.text(0, 0), holder = r.text(0, 1);
+  const int64_t attempt = r.int64(0, 2), mine = lease_of(trial_id);
+  if (mine < 0) {
+    SPARSE_CHECK(state == "running", "cannot " << action << " trial " << trial_id << ": it is " << state
+                                               << ", expected running");
+    throw LeaseLost("cannot " + std::string(action) + " trial " + std::to_string(trial_id) + ": worker " + worker_ +
+                    " did not claim it (another worker holds it); nothing was written");
+  }
+  std::ostringstream os;
+  os << "cannot " << action << " trial " << trial_id << ": worker " << worker_ << " lost its lease (attempt " << mine
+     << "; its heartbeat went stale and the trial was re-queued, now " << state << ", attempt " << attempt
+     << (holder.empty() ? std::string() : ", worker " + holder) << "); nothing was written";
+  leases_.erase(trial_id);
+  throw LeaseLost(os.str());
 }
 
 void PgStore::heartbeat(int64_t trial_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  db_.exec("UPDATE sparse_trials SET heartbeat_at=" SPARSE_PG_NOW " WHERE study_id=$1 AND id=$2 AND state='running'",
-           PgParams().add(study_id_).add(trial_id));
+  const int64_t mine = lease_of(trial_id);
+  if (mine < 0) return;
+  db_.exec("UPDATE sparse_trials SET heartbeat_at=" SPARSE_PG_NOW
+           " WHERE study_id=$1 AND id=$2 AND state='running' AND worker=$3 AND attempts=$4",
+           PgParams().add(study_id_).add(trial_id).add(worker_).add(mine));
+}
+
+namespace {
+
+// The advisory-lock keys of a search's proposal turn: key1 "SPT1" in ASCII, key2 the study and search ids folded into
+// an int4.
+constexpr int kProposalTurnClass = 0x53505431;
+#define SPARSE_PG_TURN_KEY "$1::int4, (($2::bigint * 1000003 + $3::bigint) % 2147483647)::int4"
+
+}  // namespace
+
+bool PgStore::try_proposal_turn(int64_t search_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (turns_.count(search_id)) return true;
+  const PgResult r = db_.exec("SELECT pg_try_advisory_lock(" SPARSE_PG_TURN_KEY ")",
+                              PgParams().add(kProposalTurnClass).add(study_id_).add(search_id));
+  if (r.text(0, 0) != "t") return false;
+  turns_.insert(search_id);
+  return true;
+}
+
+void PgStore::release_proposal_turn(int64_t search_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!turns_.erase(search_id)) return;
+  db_.exec("SELECT pg_advisory_unlock(" SPARSE_PG_TURN_KEY ")",
+           PgParams().add(kProposalTurnClass).add(study_id_).add(search_id));
 }
 
 void PgStore::finish(int64_t trial_id, const TrialResult& res) {
@@ -227,7 +297,7 @@ void PgStore::finish(int64_t trial_id, const TrialResult& res) {
   const PgResult r = db_.exec(
       "UPDATE sparse_trials SET state='done', finished_at=" SPARSE_PG_NOW ", epochs=$3, val_acc=$4, test_acc=$5, "
       "int8_acc=$6, ms_bytes=$7, wm5_bytes=$8, wm6_bytes=$9, nonzeros=$10, metrics=$11, error='' "
-      "WHERE study_id=$1 AND id=$2 AND state='running'",
+      "WHERE study_id=$1 AND id=$2 AND state='running' AND worker=$12 AND attempts=$13",
       PgParams()
           .add(study_id_)
           .add(trial_id)
@@ -239,8 +309,11 @@ void PgStore::finish(int64_t trial_id, const TrialResult& res) {
           .add(res.wm5_bytes)
           .add(res.wm6_bytes)
           .add(res.nonzeros)
-          .add(res.metrics.dump()));
-  if (r.affected() != 1) fail_not_running(trial_id, "finish");
+          .add(res.metrics.dump())
+          .add(worker_)
+          .add(lease_of(trial_id)));
+  if (r.affected() != 1) fail_lease(trial_id, "finish");
+  leases_.erase(trial_id);
 }
 
 void PgStore::fail(int64_t trial_id, const std::string& reason, const nlohmann::json& metrics) {
@@ -248,23 +321,33 @@ void PgStore::fail(int64_t trial_id, const std::string& reason, const nlohmann::
   // Only a running trial can fail: a done trial's results are never overwritten.
   const PgResult r = db_.exec(
       "UPDATE sparse_trials SET state='failed', finished_at=" SPARSE_PG_NOW ", error=$3, metrics=$4 "
-      "WHERE study_id=$1 AND id=$2 AND state='running'",
-      PgParams().add(study_id_).add(trial_id).add(valid_utf8(reason)).add(json_text(metrics, nlohmann::json::object())));
-  if (r.affected() != 1) fail_not_running(trial_id, "fail");
+      "WHERE study_id=$1 AND id=$2 AND state='running' AND worker=$5 AND attempts=$6",
+      PgParams()
+          .add(study_id_)
+          .add(trial_id)
+          .add(valid_utf8(reason))
+          .add(json_text(metrics, nlohmann::json::object()))
+          .add(worker_)
+          .add(lease_of(trial_id)));
+  if (r.affected() != 1) fail_lease(trial_id, "fail");
+  leases_.erase(trial_id);
 }
 
 void PgStore::requeue(int64_t trial_id) {
   std::lock_guard<std::mutex> lock(mu_);
   const PgResult r = db_.exec(
-      "UPDATE sparse_trials SET state='queued', device='' WHERE study_id=$1 AND id=$2 AND state='running'",
-      PgParams().add(study_id_).add(trial_id));
-  if (r.affected() != 1) fail_not_running(trial_id, "requeue");
+      "UPDATE sparse_trials SET state='queued', device='', worker='' "
+      "WHERE study_id=$1 AND id=$2 AND state='running' AND worker=$3 AND attempts=$4",
+      PgParams().add(study_id_).add(trial_id).add(worker_).add(lease_of(trial_id)));
+  if (r.affected() != 1) fail_lease(trial_id, "requeue");
+  leases_.erase(trial_id);
 }
 
 int PgStore::requeue_stale(int64_t search_id, double stale_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   const PgResult r = db_.exec(
-      "UPDATE sparse_trials SET state='queued', device='' WHERE study_id=$1 AND search_id=$2 AND state='running' AND "
+      "UPDATE sparse_trials SET state='queued', device='', worker='' WHERE study_id=$1 AND search_id=$2 AND "
+      "state='running' AND "
       "(heartbeat_at IS NULL OR heartbeat_at < " SPARSE_PG_NOW " - $3::float8)",
       PgParams().add(study_id_).add(search_id).add(stale_seconds));
   return static_cast<int>(r.affected());
@@ -273,11 +356,27 @@ int PgStore::requeue_stale(int64_t search_id, double stale_seconds) {
 void PgStore::put_phi(int64_t trial_id, const std::vector<uint8_t>& phi) {
   const PackedPhi p = pack_phi(phi, trial_id);
   std::lock_guard<std::mutex> lock(mu_);
-  db_.exec(
-      "INSERT INTO sparse_phi(study_id, trial_id, raw_bytes, crc32, data) VALUES ($1, $2, $3, $4, $5) "
-      "ON CONFLICT (study_id, trial_id) DO UPDATE SET raw_bytes=EXCLUDED.raw_bytes, crc32=EXCLUDED.crc32, "
-      "data=EXCLUDED.data",
+  PgTransaction tx(db_);
+  // The trial row's lock keeps its state and lease fixed until φ is written.
+  const PgResult st = db_.exec(
+      "SELECT state, worker, attempts FROM sparse_trials WHERE study_id=$1 AND id=$2 FOR UPDATE",
+      PgParams().add(study_id_).add(trial_id));
+  SPARSE_CHECK(st.rows() == 1, who() << " has no trial " << trial_id);
+  const bool running = st.text(0, 0) == "running";
+  // A running trial's φ is its lease holder's to write (again, after a crash before finish); a trial this worker
+  // claimed and lost is not written; any other trial's φ is written once (a store copy) and never replaced.
+  if ((running || lease_of(trial_id) >= 0) &&
+      !(running && st.text(0, 1) == worker_ && st.int64(0, 2) == lease_of(trial_id)))
+    fail_lease(trial_id, "store φ of");
+  const PgResult r = db_.exec(
+      std::string("INSERT INTO sparse_phi(study_id, trial_id, raw_bytes, crc32, data) VALUES ($1, $2, $3, $4, $5) "
+                  "ON CONFLICT (study_id, trial_id) ") +
+          (running ? "DO UPDATE SET raw_bytes=EXCLUDED.raw_bytes, crc32=EXCLUDED.crc32, data=EXCLUDED.data"
+                   : "DO NOTHING"),
       PgParams().add(study_id_).add(trial_id).add(p.raw_bytes).add(static_cast<int64_t>(p.crc32)).add_bytes(p.data));
+  SPARSE_CHECK(r.affected() == 1,
+               who() << ": φ of trial " << trial_id << " is already stored; a finished trial's φ is never replaced");
+  tx.commit();
 }
 
 std::optional<std::vector<uint8_t>> PgStore::get_phi(int64_t trial_id) {

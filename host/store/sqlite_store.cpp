@@ -1,8 +1,17 @@
 // SqliteStore implementation (see sqlite_store.hpp for the schema and invariants).
 #include "host/store/sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <random>
+#include <sstream>
 
 #include "host/core/error.hpp"
 #include "host/store/phi_codec.hpp"
@@ -28,6 +37,15 @@ TrialState trial_state_from_string(const std::string& s) {
   SPARSE_FAIL("unknown trial state '" << s << "', expected queued, running, done or failed");
 }
 
+std::string new_worker_id() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0) std::snprintf(host, sizeof host, "unknown-host");
+  std::random_device rd;
+  char nonce[16];
+  std::snprintf(nonce, sizeof nonce, "%04x", static_cast<unsigned>(rd() & 0xffffu));
+  return std::string(host) + ":" + std::to_string(static_cast<long long>(getpid())) + ":" + nonce;
+}
+
 double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -37,7 +55,7 @@ namespace {
 constexpr const char* kTrialColumns =
     "id, search_id, stage, reference_id, config, morphs, proposal, state, device, attempts, created_at, started_at, "
     "finished_at, heartbeat_at, epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, wm6_bytes, nonzeros, metrics, "
-    "error";
+    "error, worker";
 
 }  // namespace
 
@@ -51,7 +69,8 @@ const std::string& existing_or_new(const std::string& path, bool create) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path, bool create) : db_(existing_or_new(path, create), create) {
+SqliteStore::SqliteStore(const std::string& path, bool create)
+    : db_(existing_or_new(path, create), create), worker_(new_worker_id()) {
   std::lock_guard<std::mutex> lock(mu_);
   // The first statement reads the header: a foreign file fails here with "file is not a database".
   auto check = db_.prepare("PRAGMA quick_check");
@@ -73,6 +92,7 @@ SqliteStore::SqliteStore(const std::string& path, bool create) : db_(existing_or
     SPARSE_CHECK(n == 0, "store '" << path << "' is a SQLite database but not a SpArSe trial store (no 'meta' table)");
     create_schema();
   }
+  migrate();
   check_schema();
 }
 
@@ -90,7 +110,7 @@ void SqliteStore::create_schema() {
       attempts INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, started_at REAL, finished_at REAL,
       heartbeat_at REAL, epochs INTEGER NOT NULL DEFAULT 0, val_acc REAL, test_acc REAL, int8_acc REAL,
       ms_bytes INTEGER, wm5_bytes INTEGER, wm6_bytes INTEGER, nonzeros INTEGER, metrics TEXT NOT NULL DEFAULT '{}',
-      error TEXT NOT NULL DEFAULT '');
+      error TEXT NOT NULL DEFAULT '', worker TEXT NOT NULL DEFAULT '');
     CREATE INDEX trials_by_state ON trials(search_id, state, id);
     CREATE TABLE phi(
       trial_id INTEGER PRIMARY KEY REFERENCES trials(id), raw_bytes INTEGER NOT NULL, crc32 INTEGER NOT NULL,
@@ -112,6 +132,18 @@ int SqliteStore::schema_version() {
     return std::stoi(v);
   } catch (const std::exception&) {
     SPARSE_FAIL("store '" << db_.path() << "': schema_version '" << v << "' is not a number");
+  }
+}
+
+// Additive steps from each older version to the next, each in its own transaction; a newer version is left to
+// check_schema's error.
+void SqliteStore::migrate() {
+  const int v = schema_version();
+  if (v == 1) {
+    Transaction t(db_);
+    db_.exec("ALTER TABLE trials ADD COLUMN worker TEXT NOT NULL DEFAULT ''");
+    db_.exec("UPDATE meta SET value='2' WHERE key='schema_version'");
+    t.commit();
   }
 }
 
@@ -191,6 +223,24 @@ std::vector<SearchRecord> SqliteStore::list_searches() {
 
 int64_t SqliteStore::add_trial(const TrialRecord& t) {
   std::lock_guard<std::mutex> lock(mu_);
+  return insert_trial(t);
+}
+
+std::optional<int64_t> SqliteStore::add_trial_at(const TrialRecord& t, int64_t index) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);  // BEGIN IMMEDIATE: no other process adds between the count and the insert
+  auto n = db_.prepare("SELECT count(*) FROM trials WHERE search_id=?");
+  n.bind(1, t.search_id);
+  n.step();
+  const int64_t have = n.int64(0);
+  n.run();
+  if (have != index) return std::nullopt;
+  const int64_t id = insert_trial(t);
+  tx.commit();
+  return id;
+}
+
+int64_t SqliteStore::insert_trial(const TrialRecord& t) {
   auto s = db_.prepare(
       "INSERT INTO trials(search_id, stage, reference_id, config, morphs, proposal, state, created_at) "
       "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)");
@@ -228,6 +278,7 @@ TrialRecord SqliteStore::read_trial(Statement& s) {
   t.nonzeros = s.opt_int64(21);
   t.metrics = parse_json(s.text(22), where + " metrics");
   t.error = s.text(23);
+  t.worker = s.text(24);
   return t;
 }
 
@@ -264,11 +315,39 @@ std::optional<TrialRecord> SqliteStore::claim_next(int64_t search_id, const std:
     pick.run();
     const double now = unix_now();
     auto up = db_.prepare(
-        "UPDATE trials SET state='running', device=?, started_at=?, heartbeat_at=?, attempts=attempts+1 WHERE id=?");
-    up.bind(1, device).bind(2, now).bind(3, now).bind(4, id).run();
+        "UPDATE trials SET state='running', device=?, worker=?, started_at=?, heartbeat_at=?, attempts=attempts+1 "
+        "WHERE id=?");
+    up.bind(1, device).bind(2, worker_).bind(3, now).bind(4, now).bind(5, id).run();
+    auto a = db_.prepare("SELECT attempts FROM trials WHERE id=?");
+    a.bind(1, id);
+    a.step();
+    leases_[id] = a.int64(0);
+    a.run();
     t.commit();
   }
   return get_trial(id);
+}
+
+void SqliteStore::require_lease(int64_t trial_id, const char* action) {
+  const auto mine = leases_.find(trial_id);
+  if (mine == leases_.end()) {
+    require_trial_state(trial_id, TrialState::Running, action);
+    throw LeaseLost("cannot " + std::string(action) + " trial " + std::to_string(trial_id) + ": worker " + worker_ +
+                    " did not claim it (another worker holds it); nothing was written");
+  }
+  auto s = db_.prepare("SELECT state, worker, attempts FROM trials WHERE id=?");
+  s.bind(1, trial_id);
+  SPARSE_CHECK(s.step(), "store '" << db_.path() << "' has no trial " << trial_id);
+  const std::string state = s.text(0), holder = s.text(1);
+  const int64_t attempt = s.int64(2);
+  s.run();
+  if (state == to_string(TrialState::Running) && holder == worker_ && attempt == mine->second) return;
+  std::ostringstream os;
+  os << "cannot " << action << " trial " << trial_id << ": worker " << worker_ << " lost its lease (attempt "
+     << mine->second << "; its heartbeat went stale and the trial was re-queued, now " << state << ", attempt " << attempt
+     << (holder.empty() ? std::string() : ", worker " + holder) << "); nothing was written";
+  leases_.erase(mine);
+  throw LeaseLost(os.str());
 }
 
 void SqliteStore::require_trial_state(int64_t trial_id, TrialState expected, const char* action) {
@@ -283,14 +362,43 @@ void SqliteStore::require_trial_state(int64_t trial_id, TrialState expected, con
 
 void SqliteStore::heartbeat(int64_t trial_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto s = db_.prepare("UPDATE trials SET heartbeat_at=? WHERE id=? AND state='running'");
-  s.bind(1, unix_now()).bind(2, trial_id).run();
+  const auto mine = leases_.find(trial_id);
+  if (mine == leases_.end()) return;
+  auto s = db_.prepare("UPDATE trials SET heartbeat_at=? WHERE id=? AND state='running' AND worker=? AND attempts=?");
+  s.bind(1, unix_now()).bind(2, trial_id).bind(3, worker_).bind(4, mine->second).run();
+}
+
+SqliteStore::~SqliteStore() {
+  if (turn_fd_ >= 0) ::close(turn_fd_);
+}
+
+// The turn is an exclusive flock on "<store>-propose": per open file, so per store object, and released by the
+// kernel when the process dies.
+bool SqliteStore::try_proposal_turn(int64_t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (turn_fd_ >= 0) return true;
+  const std::string path = db_.path() + "-propose";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  SPARSE_CHECK(fd >= 0, "store '" << db_.path() << "': cannot open " << path << " (" << std::strerror(errno) << ")");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  turn_fd_ = fd;
+  return true;
+}
+
+void SqliteStore::release_proposal_turn(int64_t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (turn_fd_ < 0) return;
+  ::close(turn_fd_);  // drops the flock
+  turn_fd_ = -1;
 }
 
 void SqliteStore::finish(int64_t trial_id, const TrialResult& r) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction t(db_);
-  require_trial_state(trial_id, TrialState::Running, "finish");
+  require_lease(trial_id, "finish");
   auto s = db_.prepare(
       "UPDATE trials SET state='done', finished_at=?, epochs=?, val_acc=?, test_acc=?, int8_acc=?, ms_bytes=?, "
       "wm5_bytes=?, wm6_bytes=?, nonzeros=?, metrics=?, error='' WHERE id=?");
@@ -298,31 +406,34 @@ void SqliteStore::finish(int64_t trial_id, const TrialResult& r) {
   s.bind(5, r.int8_acc).bind(6, r.ms_bytes).bind(7, r.wm5_bytes).bind(8, r.wm6_bytes).bind(9, r.nonzeros);
   s.bind(10, r.metrics.dump()).bind(11, trial_id).run();
   t.commit();
+  leases_.erase(trial_id);
 }
 
 void SqliteStore::fail(int64_t trial_id, const std::string& reason, const nlohmann::json& metrics) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction t(db_);
-  require_trial_state(trial_id, TrialState::Running, "fail");  // a done trial's results are never overwritten
+  require_lease(trial_id, "fail");  // a done trial's results are never overwritten
   auto s = db_.prepare("UPDATE trials SET state='failed', finished_at=?, error=?, metrics=? WHERE id=?");
   s.bind(1, unix_now()).bind(2, reason).bind(3, (metrics.is_null() ? nlohmann::json::object() : metrics).dump());
   s.bind(4, trial_id).run();
   t.commit();
+  leases_.erase(trial_id);
 }
 
 void SqliteStore::requeue(int64_t trial_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction t(db_);
-  require_trial_state(trial_id, TrialState::Running, "requeue");
-  auto s = db_.prepare("UPDATE trials SET state='queued', device='' WHERE id=?");
+  require_lease(trial_id, "requeue");
+  auto s = db_.prepare("UPDATE trials SET state='queued', device='', worker='' WHERE id=?");
   s.bind(1, trial_id).run();
   t.commit();
+  leases_.erase(trial_id);
 }
 
 int SqliteStore::requeue_stale(int64_t search_id, double stale_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   auto s = db_.prepare(
-      "UPDATE trials SET state='queued', device='' WHERE search_id=? AND state='running' AND "
+      "UPDATE trials SET state='queued', device='', worker='' WHERE search_id=? AND state='running' AND "
       "(heartbeat_at IS NULL OR heartbeat_at < ?)");
   s.bind(1, search_id).bind(2, unix_now() - stale_seconds).run();
   return db_.changes();
@@ -331,9 +442,22 @@ int SqliteStore::requeue_stale(int64_t search_id, double stale_seconds) {
 void SqliteStore::put_phi(int64_t trial_id, const std::vector<uint8_t>& phi) {
   const PackedPhi p = pack_phi(phi, trial_id);
   std::lock_guard<std::mutex> lock(mu_);
-  auto s = db_.prepare("INSERT OR REPLACE INTO phi(trial_id, raw_bytes, crc32, data) VALUES (?, ?, ?, ?)");
+  Transaction t(db_);
+  auto st = db_.prepare("SELECT state FROM trials WHERE id=?");
+  st.bind(1, trial_id);
+  SPARSE_CHECK(st.step(), "store '" << db_.path() << "' has no trial " << trial_id);
+  const bool running = st.text(0) == to_string(TrialState::Running);
+  st.run();
+  // A running trial's φ is its lease holder's to write (again, after a crash before finish); a trial this worker
+  // claimed and lost is not written; any other trial's φ is written once (a store copy) and never replaced.
+  if (running || leases_.count(trial_id)) require_lease(trial_id, "store φ of");
+  auto s = db_.prepare(std::string(running ? "INSERT OR REPLACE" : "INSERT OR IGNORE") +
+                       " INTO phi(trial_id, raw_bytes, crc32, data) VALUES (?, ?, ?, ?)");
   s.bind(1, trial_id).bind(2, p.raw_bytes).bind(3, static_cast<int64_t>(p.crc32)).bind_blob(4, p.data);
   s.run();
+  SPARSE_CHECK(db_.changes() == 1, "store '" << db_.path() << "': φ of trial " << trial_id
+                                             << " is already stored; a finished trial's φ is never replaced");
+  t.commit();
 }
 
 std::optional<std::vector<uint8_t>> SqliteStore::get_phi(int64_t trial_id) {

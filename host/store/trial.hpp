@@ -8,6 +8,11 @@
 
 namespace sparse::store {
 
+// Seconds since the Unix epoch (the store's clock).
+double unix_now();
+// "host:pid:nonce": a worker identity, new for every store object (the nonce tells two of one process apart).
+std::string new_worker_id();
+
 enum class TrialState { Queued, Running, Done, Failed };
 const char* to_string(TrialState s);
 TrialState trial_state_from_string(const std::string& s);  // throws on an unknown name
@@ -32,6 +37,7 @@ struct TrialRecord {
   nlohmann::json proposal;             // optimizer's choice: λ, sampled objective values
   TrialState state = TrialState::Queued;
   std::string device;                  // "cpu:0", "cuda:1", ...
+  std::string worker;                  // the process holding a running trial's lease: "host:pid:nonce" ("" when none)
   int attempts = 0;                    // times the trial was claimed (re-queues after a crash add one)
   double created_at = 0, started_at = 0, finished_at = 0, heartbeat_at = 0;
   int epochs = 0;

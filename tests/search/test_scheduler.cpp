@@ -202,6 +202,46 @@ TEST(Scheduler, HeartbeatAdvancesDuringALongTrial) {
   EXPECT_GT(beat_seen, started + 0.1);
 }
 
+TEST(Scheduler, AnOutcomeWhoseLeaseWasLostIsDroppedAndCounted) {
+  TempDir d;
+  const auto path = (d / "s.db").string();
+  store::SqliteStore st(path, true);
+  store::SqliteStore other(path, false);  // a second process on the same store
+  const int64_t search = new_search(st);
+  TrialRunner runner = [&](const store::TrialRecord& t, const DeviceSlot&) {
+    if (t.attempts == 1) {  // this process stalls; the other finds the trial stale, takes it over and finishes it
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      EXPECT_EQ(other.requeue_stale(search, 0.01), 1);
+      const auto taken = other.claim_next(search, "cpu:9");
+      EXPECT_TRUE(taken && taken->id == t.id);
+      store::TrialResult r;
+      r.val_acc = 0.25;
+      other.finish(t.id, r);
+    }
+    TrialOutcome o;
+    o.ok = true;
+    o.result.val_acc = 0.75;
+    o.phi = {1};
+    return o;
+  };
+  std::vector<std::string> lost;
+  SchedulerOptions opt;
+  opt.heartbeat_seconds = 60;
+  opt.on_lease_lost = [&](const DeviceSlot&, int64_t, const std::string& what) { lost.push_back(what); };
+  const auto reports = Scheduler(st, search, cpu_slots(1), runner, counting_proposer(1), opt).run();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].leases_lost, 1);
+  EXPECT_EQ(reports[0].done, 0);
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_NE(lost[0].find("lost its lease"), std::string::npos) << lost[0];
+  const auto all = st.list_trials(search);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].state, store::TrialState::Done);
+  EXPECT_EQ(all[0].worker, other.worker_id());
+  EXPECT_DOUBLE_EQ(*all[0].val_acc, 0.25);  // the last claimant's result, written once
+  EXPECT_FALSE(st.get_phi(all[0].id));      // the stale process wrote no φ either
+}
+
 TEST(Scheduler, StopFlagEndsTheSearch) {
   TempDir d;
   store::SqliteStore st((d / "s.db").string(), true);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "host/core/error.hpp"
+#include "host/store/pg_schema.hpp"
 #include "host/store/pg_store.hpp"
 #include "tests/common/error_of.hpp"
 #include "tests/store/store_fixture.hpp"
@@ -98,7 +99,7 @@ TEST_P(PgStoreTest, ConcurrentFirstOpensCreateTheSchemaOnce) {
   for (auto& t : threads) t.join();
   for (const auto& e : errors) EXPECT_EQ(e, "");
   PgStore s(location("odd"), false);
-  EXPECT_EQ(s.schema_version(), 1);
+  EXPECT_EQ(s.schema_version(), sparse::store::kPgSchemaVersion);
   EXPECT_EQ(make_search(s), 1);
 }
 
@@ -119,4 +120,19 @@ TEST_P(PgStoreTest, TimesAreUnixSecondsOfTheServerClock) {
   const int64_t id = s->add_trial(trial(search, 0, {}));
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_NEAR(s->get_trial(id).created_at, now, 60);  // the test server runs on this machine
+}
+
+TEST_P(PgStoreTest, AVersionOneDatabaseGainsTheWorkerColumn) {
+  int64_t id = 0;
+  {
+    auto s = open(true);
+    const int64_t search = make_search(*s);
+    id = s->add_trial(trial(search, 0, {{"x", 1}}));
+  }
+  // What schema version 1 looked like: no worker column.
+  db_->exec("ALTER TABLE sparse_trials DROP COLUMN worker; UPDATE sparse_meta SET value='1' WHERE key='schema_version'");
+  PgStore s(location(), false);
+  EXPECT_EQ(s.schema_version(), 2);
+  EXPECT_EQ(s.get_trial(id).worker, "");
+  EXPECT_EQ(s.claim_next(1, "cpu:0")->worker, s.worker_id());
 }
