@@ -53,6 +53,7 @@ struct SearchFlags {
   long long seed = 0;
   search::DeviceRequest devices;
   double heartbeat = 10;
+  std::string worker_data_dir;  // `worker --data-dir`: where this machine keeps the search's dataset
 };
 
 // Search-defining flag -> its key in the settings JSON (search::to_json), for --resume conflicts.
@@ -320,6 +321,7 @@ void run_session(CLI::App* cmd, const SearchFlags& f, const DatasetFlags& df, co
     st = store::open_store(path, false);
     search_id = search::sole_search(*st, label);
     settings = search::settings_from_record(st->get_search(search_id), "store '" + label + "'");
+    if (!f.worker_data_dir.empty()) settings.data.data_dir = f.worker_data_dir;  // the fingerprint below still holds
     data = data::load_dataset(settings.data);
     const nlohmann::json fp = search::dataset_fingerprint(data);
     SPARSE_CHECK(settings.dataset_fingerprint.is_null() || settings.dataset_fingerprint == fp,
@@ -551,6 +553,9 @@ void add_worker_command(CLI::App& app) {
                 "proposes new ones and trains them on its devices)");
   cmd->add_option("--store", f.store, "The study: a postgresql://...?study=NAME URL, or a SQLite file on this machine")
       ->required();
+  cmd->add_option("--data-dir", f.worker_data_dir,
+                  "Where this machine keeps the search's dataset files (default: the folder the search was started "
+                  "with); the data must be the same (checked by fingerprint)");
   add_session_flags(cmd, f);
   out.add_flag(cmd);
   cmd->callback([cmd] { run_session(cmd, f, df, out, Mode::Worker); });
