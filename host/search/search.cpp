@@ -98,6 +98,7 @@ SessionReport run_search(store::TrialStore& store, int64_t search_id, const Sear
 
   SessionReport report;
   report.total = total;
+  store.set_stale_after(stale);  // other workers judge this one's trials by its own heartbeat
   report.requeued_at_start = store.requeue_stale(search_id, stale);
   const double spent_before = spent_seconds(store.list_trials(search_id), store::unix_now());
   auto elapsed = [&] { return spent_before + since(t0); };

@@ -26,6 +26,7 @@ class SessionStore final : public store::TrialStore {
   std::vector<store::SearchRecord> list_searches() override { return s_.list_searches(); }
   void update_search(const store::SearchRecord& r) override { s_.update_search(r); }
   const std::string& worker_id() const override { return s_.worker_id(); }
+  void set_stale_after(double seconds) override { s_.set_stale_after(seconds); }
   int64_t add_trial(const store::TrialRecord& t) override { return s_.add_trial(t); }
   std::optional<int64_t> add_trial_at(const store::TrialRecord& t, int64_t index) override {
     return s_.add_trial_at(t, index);

@@ -49,8 +49,8 @@ void PgStore::import_records(const std::vector<SearchRecord>& searches, const st
     db_.exec(
         "INSERT INTO sparse_trials(study_id, id, search_id, stage, reference_id, config, morphs, proposal, state, "
         "device, attempts, created_at, started_at, finished_at, heartbeat_at, epochs, val_acc, test_acc, int8_acc, "
-        "ms_bytes, wm5_bytes, wm6_bytes, nonzeros, metrics, error, worker) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-        "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+        "ms_bytes, wm5_bytes, wm6_bytes, nonzeros, metrics, error, worker, stale_after) VALUES ($1, $2, $3, $4, $5, $6, "
+        "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
         PgParams()
             .add(study_id_)
             .add(t.id)
@@ -77,7 +77,8 @@ void PgStore::import_records(const std::vector<SearchRecord>& searches, const st
             .add(t.nonzeros)
             .add(json_text(t.metrics, nlohmann::json::object()))
             .add(valid_utf8(t.error))
-            .add(valid_utf8(t.worker)));
+            .add(valid_utf8(t.worker))
+            .add(time_or_null(t.stale_after)));
     max_trial = std::max(max_trial, t.id);
     if (const auto bytes = phi(t.id)) {
       const PackedPhi p = pack_phi(*bytes, t.id);

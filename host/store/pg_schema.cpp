@@ -48,6 +48,10 @@ constexpr std::array<const char*, kPgSchemaVersion> kMigrations = {
     R"SQL(
     ALTER TABLE sparse_trials ADD COLUMN worker text NOT NULL DEFAULT '';
     )SQL",
+    // 2 -> 3: the claimant's staleness limit (seconds without a heartbeat).
+    R"SQL(
+    ALTER TABLE sparse_trials ADD COLUMN stale_after double precision;
+    )SQL",
 };
 
 bool has_meta_table(PgConnection& c) {

@@ -7,7 +7,7 @@
 
 namespace sparse::store {
 
-inline constexpr int kPgSchemaVersion = 2;
+inline constexpr int kPgSchemaVersion = 3;
 
 // Brings the database to kPgSchemaVersion (creating the tables when `create`, or when they exist at an older
 // version); throws naming the store when the tables are missing and !create, or newer than this engine reads.

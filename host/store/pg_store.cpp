@@ -18,7 +18,7 @@ constexpr const char* kSearchColumns = "id, dataset, objectives, seed, budgets, 
 constexpr const char* kTrialColumns =
     "id, search_id, stage, reference_id, config, morphs, proposal, state, device, attempts, created_at, started_at, "
     "finished_at, heartbeat_at, epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, wm6_bytes, nonzeros, metrics, "
-    "error, worker";
+    "error, worker, stale_after";
 
 std::string json_text(const nlohmann::json& j, const nlohmann::json& empty) { return (j.is_null() ? empty : j).dump(); }
 
@@ -102,6 +102,7 @@ TrialRecord PgStore::read_trial(const PgResult& r, int row) const {
   t.metrics = parse_json(r.text(row, 22), where + " metrics");
   t.error = r.text(row, 23);
   t.worker = r.text(row, 24);
+  t.stale_after = r.opt_real(row, 25).value_or(0);
   return t;
 }
 
@@ -222,10 +223,15 @@ std::optional<TrialRecord> PgStore::claim_next(int64_t search_id, const std::str
   const PgResult r = db_.exec(
       "WITH next AS (SELECT id AS next_id FROM sparse_trials WHERE study_id=$1 AND search_id=$2 AND state='queued' "
       "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-      "UPDATE sparse_trials SET state='running', device=$3, worker=$4, started_at=" SPARSE_PG_NOW
+      "UPDATE sparse_trials SET state='running', device=$3, worker=$4, stale_after=$5, started_at=" SPARSE_PG_NOW
       ", heartbeat_at=" SPARSE_PG_NOW ", attempts=attempts+1 FROM next WHERE study_id=$1 AND id=next.next_id RETURNING " +
           std::string(kTrialColumns),
-      PgParams().add(study_id_).add(search_id).add(valid_utf8(device)).add(worker_));
+      PgParams()
+          .add(study_id_)
+          .add(search_id)
+          .add(valid_utf8(device))
+          .add(worker_)
+          .add(stale_after_ > 0 ? std::optional<double>(stale_after_) : std::nullopt));
   if (r.rows() == 0) return std::nullopt;
   TrialRecord t = read_trial(r, 0);
   leases_[t.id] = t.attempts;
@@ -274,6 +280,12 @@ constexpr int kProposalTurnClass = 0x53505431;
 #define SPARSE_PG_TURN_KEY "$1::int4, (($2::bigint * 1000003 + $3::bigint) % 2147483647)::int4"
 
 }  // namespace
+
+void PgStore::set_stale_after(double seconds) {
+  SPARSE_CHECK(seconds > 0, "staleness limit " << seconds << " s must be positive");
+  std::lock_guard<std::mutex> lock(mu_);
+  stale_after_ = seconds;
+}
 
 bool PgStore::try_proposal_turn(int64_t search_id) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -347,8 +359,7 @@ int PgStore::requeue_stale(int64_t search_id, double stale_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   const PgResult r = db_.exec(
       "UPDATE sparse_trials SET state='queued', device='', worker='' WHERE study_id=$1 AND search_id=$2 AND "
-      "state='running' AND "
-      "(heartbeat_at IS NULL OR heartbeat_at < " SPARSE_PG_NOW " - $3::float8)",
+      "state='running' AND (heartbeat_at IS NULL OR heartbeat_at < " SPARSE_PG_NOW " - COALESCE(stale_after, $3::float8))",
       PgParams().add(study_id_).add(search_id).add(stale_seconds));
   return static_cast<int>(r.affected());
 }

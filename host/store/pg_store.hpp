@@ -3,12 +3,13 @@
 // SqliteStore (sqlite_store.hpp): the same states, attempts, finish/fail/requeue only on running trials, φ
 // zlib-compressed with a CRC-32 verified on read, JSON kept as text exactly as SQLite keeps it.
 //
-// Schema version 2 (sparse_meta.schema_version; migrations in pg_schema.cpp):
+// Schema version 3 (sparse_meta.schema_version; migrations in pg_schema.cpp):
 //   sparse_meta(key, value)              schema_version, engine_version, created_at
 //   sparse_studies(id, name UNIQUE, created_at, next_search_id, next_trial_id)
 //   sparse_searches(study_id, id, dataset, objectives, seed, budgets JSON, settings JSON, created_at)
 //   sparse_trials(study_id, id, search_id, stage, reference_id, config JSON, morphs JSON, proposal JSON,
 //                 state ∈ {queued, running, done, failed}, device, worker (lease holder), attempts (lease number),
+//                 stale_after (the claimant's staleness limit, seconds),
 //                 created_at, started_at, finished_at, heartbeat_at (Unix seconds, double precision),
 //                 epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, wm6_bytes, nonzeros,
 //                 metrics JSON, error)
@@ -44,6 +45,7 @@ class PgStore final : public TrialStore, public RecordImport {
   std::vector<SearchRecord> list_searches() override;
   void update_search(const SearchRecord& search) override;
   const std::string& worker_id() const override { return worker_; }
+  void set_stale_after(double seconds) override;
   int64_t add_trial(const TrialRecord& trial) override;
   std::optional<int64_t> add_trial_at(const TrialRecord& trial, int64_t index) override;
   std::optional<TrialRecord> claim_next(int64_t search_id, const std::string& device) override;
@@ -84,6 +86,7 @@ class PgStore final : public TrialStore, public RecordImport {
   PgConnection db_;
   int64_t study_id_ = 0;
   std::string worker_;
+  double stale_after_ = 0;
   std::map<int64_t, int64_t> leases_;  // trial id -> attempt this worker claimed
   std::set<int64_t> turns_;            // searches whose proposal turn this worker holds
 };

@@ -34,8 +34,8 @@ void SqliteStore::import_records(const std::vector<SearchRecord>& searches, cons
   auto ins_trial = db_.prepare(
       "INSERT INTO trials(id, search_id, stage, reference_id, config, morphs, proposal, state, device, attempts, "
       "created_at, started_at, finished_at, heartbeat_at, epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, "
-      "wm6_bytes, nonzeros, metrics, error, worker) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "wm6_bytes, nonzeros, metrics, error, worker, stale_after) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   auto ins_phi = db_.prepare("INSERT INTO phi(trial_id, raw_bytes, crc32, data) VALUES (?, ?, ?, ?)");
   for (const TrialRecord& t : trials) {
     ins_trial.bind(1, t.id).bind(2, t.search_id).bind(3, static_cast<int64_t>(t.stage)).bind(4, t.reference_id);
@@ -46,7 +46,7 @@ void SqliteStore::import_records(const std::vector<SearchRecord>& searches, cons
     ins_trial.bind(14, time_or_null(t.heartbeat_at)).bind(15, static_cast<int64_t>(t.epochs)).bind(16, t.val_acc);
     ins_trial.bind(17, t.test_acc).bind(18, t.int8_acc).bind(19, t.ms_bytes).bind(20, t.wm5_bytes);
     ins_trial.bind(21, t.wm6_bytes).bind(22, t.nonzeros).bind(23, json_text(t.metrics, nlohmann::json::object()));
-    ins_trial.bind(24, t.error).bind(25, t.worker).run();
+    ins_trial.bind(24, t.error).bind(25, t.worker).bind(26, time_or_null(t.stale_after)).run();
     if (const auto bytes = phi(t.id)) {
       const PackedPhi p = pack_phi(*bytes, t.id);
       ins_phi.bind(1, t.id).bind(2, p.raw_bytes).bind(3, static_cast<int64_t>(p.crc32)).bind_blob(4, p.data).run();

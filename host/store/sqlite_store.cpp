@@ -55,7 +55,7 @@ namespace {
 constexpr const char* kTrialColumns =
     "id, search_id, stage, reference_id, config, morphs, proposal, state, device, attempts, created_at, started_at, "
     "finished_at, heartbeat_at, epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, wm6_bytes, nonzeros, metrics, "
-    "error, worker";
+    "error, worker, stale_after";
 
 }  // namespace
 
@@ -110,7 +110,7 @@ void SqliteStore::create_schema() {
       attempts INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, started_at REAL, finished_at REAL,
       heartbeat_at REAL, epochs INTEGER NOT NULL DEFAULT 0, val_acc REAL, test_acc REAL, int8_acc REAL,
       ms_bytes INTEGER, wm5_bytes INTEGER, wm6_bytes INTEGER, nonzeros INTEGER, metrics TEXT NOT NULL DEFAULT '{}',
-      error TEXT NOT NULL DEFAULT '', worker TEXT NOT NULL DEFAULT '');
+      error TEXT NOT NULL DEFAULT '', worker TEXT NOT NULL DEFAULT '', stale_after REAL);
     CREATE INDEX trials_by_state ON trials(search_id, state, id);
     CREATE TABLE phi(
       trial_id INTEGER PRIMARY KEY REFERENCES trials(id), raw_bytes INTEGER NOT NULL, crc32 INTEGER NOT NULL,
@@ -138,13 +138,23 @@ int SqliteStore::schema_version() {
 // Additive steps from each older version to the next, each in its own transaction; a newer version is left to
 // check_schema's error.
 void SqliteStore::migrate() {
-  const int v = schema_version();
-  if (v == 1) {
+  const char* steps[] = {
+      "ALTER TABLE trials ADD COLUMN worker TEXT NOT NULL DEFAULT ''",  // 1 -> 2
+      "ALTER TABLE trials ADD COLUMN stale_after REAL",                 // 2 -> 3
+  };
+  for (int v = schema_version(); v >= 1 && v < kSchemaVersion; ++v) {
     Transaction t(db_);
-    db_.exec("ALTER TABLE trials ADD COLUMN worker TEXT NOT NULL DEFAULT ''");
-    db_.exec("UPDATE meta SET value='2' WHERE key='schema_version'");
+    db_.exec(steps[v - 1]);
+    auto s = db_.prepare("UPDATE meta SET value=? WHERE key='schema_version'");
+    s.bind(1, std::to_string(v + 1)).run();
     t.commit();
   }
+}
+
+void SqliteStore::set_stale_after(double seconds) {
+  SPARSE_CHECK(seconds > 0, "staleness limit " << seconds << " s must be positive");
+  std::lock_guard<std::mutex> lock(mu_);
+  stale_after_ = seconds;
 }
 
 void SqliteStore::check_schema() {
@@ -279,6 +289,7 @@ TrialRecord SqliteStore::read_trial(Statement& s) {
   t.metrics = parse_json(s.text(22), where + " metrics");
   t.error = s.text(23);
   t.worker = s.text(24);
+  t.stale_after = s.opt_real(25).value_or(0);
   return t;
 }
 
@@ -315,9 +326,10 @@ std::optional<TrialRecord> SqliteStore::claim_next(int64_t search_id, const std:
     pick.run();
     const double now = unix_now();
     auto up = db_.prepare(
-        "UPDATE trials SET state='running', device=?, worker=?, started_at=?, heartbeat_at=?, attempts=attempts+1 "
-        "WHERE id=?");
-    up.bind(1, device).bind(2, worker_).bind(3, now).bind(4, now).bind(5, id).run();
+        "UPDATE trials SET state='running', device=?, worker=?, started_at=?, heartbeat_at=?, attempts=attempts+1, "
+        "stale_after=? WHERE id=?");
+    up.bind(1, device).bind(2, worker_).bind(3, now).bind(4, now);
+    up.bind(5, stale_after_ > 0 ? std::optional<double>(stale_after_) : std::nullopt).bind(6, id).run();
     auto a = db_.prepare("SELECT attempts FROM trials WHERE id=?");
     a.bind(1, id);
     a.step();
@@ -434,8 +446,8 @@ int SqliteStore::requeue_stale(int64_t search_id, double stale_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   auto s = db_.prepare(
       "UPDATE trials SET state='queued', device='', worker='' WHERE search_id=? AND state='running' AND "
-      "(heartbeat_at IS NULL OR heartbeat_at < ?)");
-  s.bind(1, search_id).bind(2, unix_now() - stale_seconds).run();
+      "(heartbeat_at IS NULL OR heartbeat_at < ? - COALESCE(stale_after, ?))");
+  s.bind(1, search_id).bind(2, unix_now()).bind(3, stale_seconds).run();
   return db_.changes();
 }
 

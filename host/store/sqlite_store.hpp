@@ -1,10 +1,12 @@
 // SqliteStore: the trial store in one SQLite file (WAL mode), shared safely by threads and processes.
 //
-// Schema version 2 (meta.schema_version; a version-1 store gains trials.worker when opened):
+// Schema version 3 (meta.schema_version; an older store gains the missing columns when opened: trials.worker in 2,
+// trials.stale_after in 3):
 //   meta(key, value)                       schema_version, engine_version, created_at
 //   searches(id, dataset, objectives, seed, budgets JSON, settings JSON, created_at)
 //   trials(id, search_id, stage, reference_id, config JSON, morphs JSON, proposal JSON,
 //          state ∈ {queued, running, done, failed}, device, worker (lease holder), attempts (lease number),
+//          stale_after (the claimant's staleness limit, seconds),
 //          created_at, started_at, finished_at, heartbeat_at (Unix seconds),
 //          epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, wm6_bytes, nonzeros,
 //          metrics JSON (per-layer details, timings), error)
@@ -22,7 +24,7 @@
 
 namespace sparse::store {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 class SqliteStore final : public TrialStore, public RecordImport {
  public:
@@ -35,6 +37,7 @@ class SqliteStore final : public TrialStore, public RecordImport {
   std::vector<SearchRecord> list_searches() override;
   void update_search(const SearchRecord& search) override;
   const std::string& worker_id() const override { return worker_; }
+  void set_stale_after(double seconds) override;
   int64_t add_trial(const TrialRecord& trial) override;
   std::optional<int64_t> add_trial_at(const TrialRecord& trial, int64_t index) override;
   std::optional<TrialRecord> claim_next(int64_t search_id, const std::string& device) override;
@@ -70,6 +73,7 @@ class SqliteStore final : public TrialStore, public RecordImport {
   std::mutex mu_;
   Database db_;
   std::string worker_;
+  double stale_after_ = 0;
   std::map<int64_t, int64_t> leases_;  // trial id -> attempt this worker claimed
   int turn_fd_ = -1;                   // flock'ed "<store>-propose" while this worker holds the proposal turn
 };

@@ -38,6 +38,7 @@ struct TrialRecord {
   TrialState state = TrialState::Queued;
   std::string device;                  // "cpu:0", "cuda:1", ...
   std::string worker;                  // the process holding a running trial's lease: "host:pid:nonce" ("" when none)
+  double stale_after = 0;              // its claimant's staleness limit in seconds (3 heartbeats; 0: not recorded)
   int attempts = 0;                    // times the trial was claimed (re-queues after a crash add one)
   double created_at = 0, started_at = 0, finished_at = 0, heartbeat_at = 0;
   int epochs = 0;

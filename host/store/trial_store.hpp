@@ -35,6 +35,9 @@ class TrialStore {
 
   // This store object's worker identity, "host:pid:nonce": the holder of the leases it claims.
   virtual const std::string& worker_id() const = 0;
+  // Seconds without a heartbeat after which this worker's claims count as abandoned (3 of its heartbeat periods);
+  // recorded on each trial it claims, so every worker judges a trial by its claimant's heartbeat, not its own.
+  virtual void set_stale_after(double seconds) = 0;
 
   // Insert a queued trial; returns its id.
   virtual int64_t add_trial(const TrialRecord& trial) = 0;
@@ -57,8 +60,9 @@ class TrialStore {
   virtual void fail(int64_t trial_id, const std::string& reason, const nlohmann::json& metrics = nlohmann::json::object()) = 0;
   // Put a running trial of this worker back in the queue (its device failed, not the trial).
   virtual void requeue(int64_t trial_id) = 0;
-  // Running trials whose heartbeat is older than `stale_seconds` go back to queued, their leases void; returns how
-  // many. One UPDATE: of several processes noticing the same stale trial, exactly one re-queues it.
+  // Running trials whose heartbeat is older than their claimant's stale_after (`stale_seconds` where none was
+  // recorded) go back to queued, their leases void; returns how many. One UPDATE: of several processes noticing the
+  // same stale trial, exactly one re-queues it.
   virtual int requeue_stale(int64_t search_id, double stale_seconds) = 0;
 
   virtual TrialRecord get_trial(int64_t trial_id) = 0;

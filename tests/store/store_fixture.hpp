@@ -82,6 +82,7 @@ inline void expect_same_trial(const store::TrialRecord& a, const store::TrialRec
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.device, b.device);
   EXPECT_EQ(a.worker, b.worker);
+  EXPECT_EQ(a.stale_after, b.stale_after);
   EXPECT_EQ(a.attempts, b.attempts);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.started_at, b.started_at);

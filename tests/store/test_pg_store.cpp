@@ -122,17 +122,20 @@ TEST_P(PgStoreTest, TimesAreUnixSecondsOfTheServerClock) {
   EXPECT_NEAR(s->get_trial(id).created_at, now, 60);  // the test server runs on this machine
 }
 
-TEST_P(PgStoreTest, AVersionOneDatabaseGainsTheWorkerColumn) {
+TEST_P(PgStoreTest, AVersionOneDatabaseGainsTheWorkerAndStalenessColumns) {
   int64_t id = 0;
   {
     auto s = open(true);
     const int64_t search = make_search(*s);
     id = s->add_trial(trial(search, 0, {{"x", 1}}));
   }
-  // What schema version 1 looked like: no worker column.
-  db_->exec("ALTER TABLE sparse_trials DROP COLUMN worker; UPDATE sparse_meta SET value='1' WHERE key='schema_version'");
+  // What schema version 1 looked like: no worker or stale_after column.
+  db_->exec(
+      "ALTER TABLE sparse_trials DROP COLUMN worker; ALTER TABLE sparse_trials DROP COLUMN stale_after; "
+      "UPDATE sparse_meta SET value='1' WHERE key='schema_version'");
   PgStore s(location(), false);
-  EXPECT_EQ(s.schema_version(), 2);
+  EXPECT_EQ(s.schema_version(), 3);
+  EXPECT_EQ(s.get_trial(id).stale_after, 0);
   EXPECT_EQ(s.get_trial(id).worker, "");
   EXPECT_EQ(s.claim_next(1, "cpu:0")->worker, s.worker_id());
 }

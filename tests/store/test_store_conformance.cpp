@@ -253,6 +253,6 @@ TEST_P(StoreContract, NewerSchemaIsRefusedNamingBothVersions) {
   raw_sql("UPDATE meta SET value='99' WHERE key='schema_version'",
           "UPDATE sparse_meta SET value='99' WHERE key='schema_version'");
   const std::string e = error_of([&] { open(false); });
-  EXPECT_NE(e.find("has schema version 99, this engine reads versions 1 to 2"), std::string::npos) << e;
+  EXPECT_NE(e.find("has schema version 99, this engine reads versions 1 to 3"), std::string::npos) << e;
   EXPECT_NE(e.find("store '" + store_label(location()) + "'"), std::string::npos) << e;  // password redacted
 }

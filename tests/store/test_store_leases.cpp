@@ -156,7 +156,7 @@ TEST_P(StoreLeases, EachTrialNumberLandsOnceAcrossProcesses) {
   EXPECT_EQ(s->list_trials(search).size(), 8u);
 }
 
-TEST(StoreLeasesSqlite, AVersionOneStoreGainsTheWorkerColumn) {
+TEST(StoreLeasesSqlite, AVersionOneStoreGainsTheWorkerAndStalenessColumns) {
   TempDir d;
   const auto path = (d / "v1.db").string();
   sqlite3* h = nullptr;
@@ -184,12 +184,30 @@ TEST(StoreLeasesSqlite, AVersionOneStoreGainsTheWorkerColumn) {
   ASSERT_EQ(sqlite3_exec(h, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
   sqlite3_close(h);
   SqliteStore s(path, false);
-  EXPECT_EQ(s.schema_version(), 2);
+  EXPECT_EQ(s.schema_version(), 3);
+  EXPECT_EQ(s.get_trial(1).stale_after, 0);
   const auto t = s.get_trial(1);
   EXPECT_EQ(t.worker, "");
   EXPECT_DOUBLE_EQ(*t.val_acc, 0.5);
   s.add_trial(trial(1, 2));
   EXPECT_EQ(s.claim_next(1, "cpu:0")->worker, s.worker_id());
+}
+
+TEST_P(StoreLeases, ATrialIsJudgedByItsClaimantsHeartbeatNotTheCheckers) {
+  const auto pa = open(true), pb = open(false);
+  TrialStore &a = *pa, &b = *pb;
+  const int64_t search = make_search(a);
+  const int64_t slow = a.add_trial(trial(search, 1)), quick = a.add_trial(trial(search, 2));
+  a.set_stale_after(600);  // a worker that heartbeats every 200 s
+  ASSERT_EQ(a.claim_next(search, "cuda:0")->stale_after, 600);
+  b.set_stale_after(0.01);
+  ASSERT_EQ(b.claim_next(search, "cuda:1")->id, quick);
+  go_stale();
+  // b's own limit (0.01 s) would take a's trial: a's recorded 600 s keeps it; b's own stale trial goes back.
+  EXPECT_EQ(b.requeue_stale(search, 0.01), 1);
+  EXPECT_EQ(b.get_trial(slow).state, TrialState::Running);
+  EXPECT_EQ(b.get_trial(quick).state, TrialState::Queued);
+  EXPECT_THROW(b.set_stale_after(0), sparse::Error);
 }
 
 TEST_P(StoreLeases, OneWorkerHoldsTheProposalTurnUntilItReleasesOrCloses) {
