@@ -462,8 +462,11 @@ void add_search_command(CLI::App& app) {
   static DatasetFlags df;
   static SearchFlags f;
   CLI::App* cmd = app.add_subcommand("search", "Run a SpArSe search (new with --store, or continue one with --resume)");
-  cmd->add_option("--store", f.store, "New trial store file (SQLite) for a new search");
-  cmd->add_option("--resume", f.resume, "Continue the search held by this store file");
+  cmd->add_option("--store", f.store,
+                  "Trial store of a new search: a new SQLite file, or a postgresql://...?study=NAME URL of a new study");
+  cmd->add_option("--resume", f.resume,
+                  "Continue the search of this store (file or URL); while other processes run it, join them as a "
+                  "worker");
   df.add(cmd);
   cmd->add_option("--objectives", f.objectives,
                   "acc,ms (SpVD, §4.1), acc,ms,wm5 or acc,ms,wm6 (BC, int8 sizes, §4.2; WM eq. 5 or 6)")
