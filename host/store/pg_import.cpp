@@ -8,15 +8,6 @@
 
 namespace sparse::store {
 
-namespace {
-
-// 0 is how a trial reads an unset time (NULL in the table): written back as NULL.
-std::optional<double> time_or_null(double t) { return t == 0 ? std::nullopt : std::optional<double>(t); }
-
-std::string json_text(const nlohmann::json& j, const nlohmann::json& empty) { return (j.is_null() ? empty : j).dump(); }
-
-}  // namespace
-
 void PgStore::import_records(const std::vector<SearchRecord>& searches, const std::vector<TrialRecord>& trials,
                              const PhiSource& phi) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -64,9 +55,9 @@ void PgStore::import_records(const std::vector<SearchRecord>& searches, const st
             .add(valid_utf8(t.device))
             .add(t.attempts)
             .add(t.created_at)
-            .add(time_or_null(t.started_at))
-            .add(time_or_null(t.finished_at))
-            .add(time_or_null(t.heartbeat_at))
+            .add(zero_as_null(t.started_at))
+            .add(zero_as_null(t.finished_at))
+            .add(zero_as_null(t.heartbeat_at))
             .add(t.epochs)
             .add(t.val_acc)
             .add(t.test_acc)
@@ -78,7 +69,7 @@ void PgStore::import_records(const std::vector<SearchRecord>& searches, const st
             .add(json_text(t.metrics, nlohmann::json::object()))
             .add(valid_utf8(t.error))
             .add(valid_utf8(t.worker))
-            .add(time_or_null(t.stale_after)));
+            .add(zero_as_null(t.stale_after)));
     max_trial = std::max(max_trial, t.id);
     if (const auto bytes = phi(t.id)) {
       const PackedPhi p = pack_phi(*bytes, t.id);

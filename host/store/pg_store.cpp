@@ -20,8 +20,6 @@ constexpr const char* kTrialColumns =
     "finished_at, heartbeat_at, epochs, val_acc, test_acc, int8_acc, ms_bytes, wm5_bytes, wm6_bytes, nonzeros, metrics, "
     "error, worker, stale_after";
 
-std::string json_text(const nlohmann::json& j, const nlohmann::json& empty) { return (j.is_null() ? empty : j).dump(); }
-
 }  // namespace
 
 PgStore::PgStore(const std::string& url, bool create) : db_(parse_pg_url(url)), worker_(new_worker_id()) {

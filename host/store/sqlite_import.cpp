@@ -5,15 +5,6 @@
 
 namespace sparse::store {
 
-namespace {
-
-// 0 is how a trial reads an unset time (NULL in the table): written back as NULL.
-std::optional<double> time_or_null(double t) { return t == 0 ? std::nullopt : std::optional<double>(t); }
-
-std::string json_text(const nlohmann::json& j, const nlohmann::json& empty) { return (j.is_null() ? empty : j).dump(); }
-
-}  // namespace
-
 void SqliteStore::import_records(const std::vector<SearchRecord>& searches, const std::vector<TrialRecord>& trials,
                                  const PhiSource& phi) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -42,11 +33,11 @@ void SqliteStore::import_records(const std::vector<SearchRecord>& searches, cons
     ins_trial.bind(5, t.config.dump()).bind(6, json_text(t.morphs, nlohmann::json::array()));
     ins_trial.bind(7, json_text(t.proposal, nlohmann::json::object())).bind(8, std::string(to_string(t.state)));
     ins_trial.bind(9, t.device).bind(10, static_cast<int64_t>(t.attempts)).bind(11, t.created_at);
-    ins_trial.bind(12, time_or_null(t.started_at)).bind(13, time_or_null(t.finished_at));
-    ins_trial.bind(14, time_or_null(t.heartbeat_at)).bind(15, static_cast<int64_t>(t.epochs)).bind(16, t.val_acc);
+    ins_trial.bind(12, zero_as_null(t.started_at)).bind(13, zero_as_null(t.finished_at));
+    ins_trial.bind(14, zero_as_null(t.heartbeat_at)).bind(15, static_cast<int64_t>(t.epochs)).bind(16, t.val_acc);
     ins_trial.bind(17, t.test_acc).bind(18, t.int8_acc).bind(19, t.ms_bytes).bind(20, t.wm5_bytes);
     ins_trial.bind(21, t.wm6_bytes).bind(22, t.nonzeros).bind(23, json_text(t.metrics, nlohmann::json::object()));
-    ins_trial.bind(24, t.error).bind(25, t.worker).bind(26, time_or_null(t.stale_after)).run();
+    ins_trial.bind(24, t.error).bind(25, t.worker).bind(26, zero_as_null(t.stale_after)).run();
     if (const auto bytes = phi(t.id)) {
       const PackedPhi p = pack_phi(*bytes, t.id);
       ins_phi.bind(1, t.id).bind(2, p.raw_bytes).bind(3, static_cast<int64_t>(p.crc32)).bind_blob(4, p.data).run();

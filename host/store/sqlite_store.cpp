@@ -184,8 +184,8 @@ int64_t SqliteStore::create_search(const SearchRecord& r) {
   auto s = db_.prepare(
       "INSERT INTO searches(dataset, objectives, seed, budgets, settings, created_at) VALUES (?, ?, ?, ?, ?, ?)");
   s.bind(1, r.dataset).bind(2, r.objectives).bind(3, static_cast<int64_t>(r.seed));
-  s.bind(4, (r.budgets.is_null() ? nlohmann::json::object() : r.budgets).dump());
-  s.bind(5, (r.settings.is_null() ? nlohmann::json::object() : r.settings).dump()).bind(6, unix_now());
+  s.bind(4, json_text(r.budgets, nlohmann::json::object()));
+  s.bind(5, json_text(r.settings, nlohmann::json::object())).bind(6, unix_now());
   s.run();
   return db_.last_insert_id();
 }
@@ -193,8 +193,8 @@ int64_t SqliteStore::create_search(const SearchRecord& r) {
 void SqliteStore::update_search(const SearchRecord& r) {
   std::lock_guard<std::mutex> lock(mu_);
   auto s = db_.prepare("UPDATE searches SET budgets=?, settings=? WHERE id=? AND dataset=? AND objectives=? AND seed=?");
-  s.bind(1, (r.budgets.is_null() ? nlohmann::json::object() : r.budgets).dump());
-  s.bind(2, (r.settings.is_null() ? nlohmann::json::object() : r.settings).dump()).bind(3, r.id);
+  s.bind(1, json_text(r.budgets, nlohmann::json::object()));
+  s.bind(2, json_text(r.settings, nlohmann::json::object())).bind(3, r.id);
   s.bind(4, r.dataset).bind(5, r.objectives).bind(6, static_cast<int64_t>(r.seed));
   s.run();
   SPARSE_CHECK(db_.changes() == 1, "store '" << db_.path() << "' has no search " << r.id << " with dataset " << r.dataset
@@ -255,8 +255,8 @@ int64_t SqliteStore::insert_trial(const TrialRecord& t) {
       "INSERT INTO trials(search_id, stage, reference_id, config, morphs, proposal, state, created_at) "
       "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)");
   s.bind(1, t.search_id).bind(2, static_cast<int64_t>(t.stage)).bind(3, t.reference_id).bind(4, t.config.dump());
-  s.bind(5, (t.morphs.is_null() ? nlohmann::json::array() : t.morphs).dump());
-  s.bind(6, (t.proposal.is_null() ? nlohmann::json::object() : t.proposal).dump()).bind(7, unix_now());
+  s.bind(5, json_text(t.morphs, nlohmann::json::array()));
+  s.bind(6, json_text(t.proposal, nlohmann::json::object())).bind(7, unix_now());
   s.run();
   return db_.last_insert_id();
 }
@@ -426,7 +426,7 @@ void SqliteStore::fail(int64_t trial_id, const std::string& reason, const nlohma
   Transaction t(db_);
   require_lease(trial_id, "fail");  // a done trial's results are never overwritten
   auto s = db_.prepare("UPDATE trials SET state='failed', finished_at=?, error=?, metrics=? WHERE id=?");
-  s.bind(1, unix_now()).bind(2, reason).bind(3, (metrics.is_null() ? nlohmann::json::object() : metrics).dump());
+  s.bind(1, unix_now()).bind(2, reason).bind(3, json_text(metrics, nlohmann::json::object()));
   s.bind(4, trial_id).run();
   t.commit();
   leases_.erase(trial_id);

@@ -13,6 +13,13 @@ double unix_now();
 // "host:pid:nonce": a worker identity, new for every store object (the nonce tells two of one process apart).
 std::string new_worker_id();
 
+// How both stores write a record's fields: JSON as text (`empty` where the field is null), and 0, which is how a
+// trial reads an unset time or limit, as NULL.
+inline std::string json_text(const nlohmann::json& j, const nlohmann::json& empty) {
+  return (j.is_null() ? empty : j).dump();
+}
+inline std::optional<double> zero_as_null(double v) { return v == 0 ? std::nullopt : std::optional<double>(v); }
+
 enum class TrialState { Queued, Running, Done, Failed };
 const char* to_string(TrialState s);
 TrialState trial_state_from_string(const std::string& s);  // throws on an unknown name
