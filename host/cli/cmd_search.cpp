@@ -387,6 +387,7 @@ void run_session(CLI::App* cmd, const SearchFlags& f, const DatasetFlags& df, co
   if (resume) std::fprintf(log, "%s\n", live_workers_line(*st, search_id).c_str());
   std::fprintf(log, "worker %s\n", st->worker_id().c_str());
   std::fflush(log);
+  std::fflush(log);
 
   search::SessionOptions so;
   so.heartbeat_seconds = f.heartbeat;
